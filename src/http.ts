@@ -1,0 +1,106 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { HttpClient } from '@actions/http-client';
+
+export interface HttpAnswer {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
+/**
+ * A POST that failed before an answer was read. `sent` tells whether the request
+ * may have reached the server: only a request that was never sent is safe to repeat.
+ */
+export class TransportError extends Error {
+  readonly sent: boolean;
+  readonly timedOut: boolean;
+
+  constructor(message: string, sent: boolean, timedOut = false) {
+    super(message);
+    this.name = 'TransportError';
+    this.sent = sent;
+    this.timedOut = timedOut;
+  }
+}
+
+// WeChat answers with a few hundred bytes; anything far larger is not its answer.
+const MAX_BODY_BYTES = 1024 * 1024;
+
+// The agent comes from @actions/http-client so that https_proxy / no_proxy work as in other actions.
+const agents = new HttpClient('create-cloudbase-service', [], { allowRetries: false, keepAlive: false });
+
+/**
+ * POSTs a JSON body and reads the whole answer, within `timeoutMs` for the attempt.
+ * Errors never contain the URL: its query may hold a token.
+ */
+export function postJson(url: URL, body: string, timeoutMs: number): Promise<HttpAnswer> {
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    let sent = false;
+    const fail = (error: unknown, timedOut = false) =>
+      reject(new TransportError(describeNetworkError(error), sent, timedOut));
+
+    const request = transport.request(url, {
+      method: 'POST',
+      agent: agents.getAgent(url.href),
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        Accept: 'application/json',
+        'User-Agent': 'create-cloudbase-service',
+      },
+    });
+    const timer = setTimeout(() => {
+      request.destroy();
+      fail(new Error(`no answer within ${timeoutMs / 1000} s`), true);
+    }, timeoutMs);
+    const settle = () => clearTimeout(timer);
+
+    // 'finish' means the whole request was handed to the operating system: from then on
+    // the server may act on it, even if we never see its answer.
+    request.on('finish', () => {
+      sent = true;
+    });
+    request.on('error', (error) => {
+      settle();
+      fail(error);
+    });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          settle();
+          request.destroy();
+          fail(new Error(`the answer is larger than ${MAX_BODY_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      const broken = () => {
+        settle();
+        fail(new Error(`the connection broke after HTTP ${response.statusCode}, while the answer was being read`));
+      };
+      response.on('aborted', broken);
+      response.on('error', broken);
+      response.on('end', () => {
+        settle();
+        resolve({
+          status: response.statusCode ?? 0,
+          statusText: response.statusMessage ?? '',
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+    });
+    request.end(body);
+  });
+}
+
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNRESET' || error.message === 'socket hang up') return 'the connection was reset';
+  return error.message;
+}

@@ -1,0 +1,196 @@
+/**
+ * Runs the bundled action the way a GitHub runner does: a child process under Node 24,
+ * inputs as INPUT_* variables (action.yml defaults filled in), GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY files, and stdout read as workflow commands.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The Node 24 binary of the `node` dev dependency: the runtime action.yml asks for. */
+export const NODE24 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
+export const BUNDLE = join(ROOT, 'dist', 'index.js');
+
+export interface WorkflowCommand {
+  command: string;
+  properties: Record<string, string>;
+  value: string;
+}
+
+export interface ActionRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** Every line of stdout the runner reads as a workflow command. */
+  commands: WorkflowCommand[];
+  /** GITHUB_OUTPUT as the runner reads it. */
+  outputs: Record<string, string>;
+  outputsFile: string;
+  summary: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  inputs: Record<string, string>;
+  /** Extra environment, e.g. HTTPS_PROXY. Nothing else is inherited from this process but PATH. */
+  env?: Record<string, string>;
+  entry?: string;
+  /** Kill the action after this long; a test's own guard. */
+  killAfterMs?: number;
+}
+
+/** The defaults action.yml declares, which the runner passes as INPUT_* when an input is not given. */
+export function actionDefaults(): Record<string, string> {
+  const metadata = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
+  const defaults: Record<string, string> = {};
+  for (const [name, input] of Object.entries(metadata.inputs)) {
+    if (input.default !== undefined) defaults[name] = String(input.default);
+  }
+  return defaults;
+}
+
+export function inputEnv(inputs: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...actionDefaults(), ...inputs })) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  }
+  return env;
+}
+
+export async function runAction(options: RunOptions): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'run-action-'));
+  const outputsFile = join(dir, 'output');
+  const summaryFile = join(dir, 'summary');
+  writeFileSync(outputsFile, '');
+  writeFileSync(summaryFile, '');
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: dir,
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: dir,
+    GITHUB_OUTPUT: outputsFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    ...inputEnv(options.inputs),
+    ...options.env,
+  };
+  const started = performance.now();
+  try {
+    const child = spawn(NODE24, [options.entry ?? BUNDLE], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const guard = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 120_000);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code));
+    });
+    clearTimeout(guard);
+    const outputsText = readFileSync(outputsFile, 'utf8');
+    return {
+      exitCode,
+      stdout,
+      stderr,
+      commands: parseCommands(stdout),
+      outputs: parseOutputsFile(outputsText),
+      outputsFile: outputsText,
+      summary: readFileSync(summaryFile, 'utf8'),
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads `name=value` and `name<<DELIMITER … DELIMITER` entries, as the runner does. */
+export function parseOutputsFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line === '') continue;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name = '', delimiter] = heredoc;
+      const value: string[] = [];
+      while (++i < lines.length && lines[i] !== delimiter) value.push(lines[i] ?? '');
+      if (i >= lines.length) throw new Error(`GITHUB_OUTPUT: no closing delimiter for ${name}`);
+      outputs[name] = value.join('\n');
+    } else {
+      const at = line.indexOf('=');
+      if (at <= 0) throw new Error(`GITHUB_OUTPUT: unreadable line ${JSON.stringify(line)}`);
+      outputs[line.slice(0, at)] = line.slice(at + 1);
+    }
+  }
+  return outputs;
+}
+
+/** The runner treats a line as a command when, after leading white space, it starts with `::`. */
+export function parseCommands(stdout: string): WorkflowCommand[] {
+  const commands: WorkflowCommand[] = [];
+  for (const raw of stdout.split(/\r?\n/)) {
+    const line = raw.trimStart();
+    const match = /^::([A-Za-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
+    if (!match) continue;
+    const [, command = '', props = '', value = ''] = match;
+    const properties: Record<string, string> = {};
+    for (const pair of props.split(',').filter(Boolean)) {
+      const at = pair.indexOf('=');
+      if (at > 0) properties[pair.slice(0, at)] = unescape(pair.slice(at + 1), true);
+    }
+    commands.push({ command, properties, value: unescape(value, false) });
+  }
+  return commands;
+}
+
+function unescape(text: string, property: boolean): string {
+  let out = text.replace(/%0D/g, '\r').replace(/%0A/g, '\n');
+  if (property) out = out.replace(/%3A/g, ':').replace(/%2C/g, ',');
+  return out.replace(/%25/g, '%');
+}
+
+/** The step log as the runner shows it: commands consumed, masked values replaced by ***. */
+export function renderLog(stdout: string): string {
+  const masks = parseCommands(stdout)
+    .filter((c) => c.command === 'add-mask')
+    .map((c) => c.value)
+    .sort((a, b) => b.length - a.length);
+  const shown: string[] = [];
+  for (const raw of stdout.split(/\r?\n/)) {
+    const [command] = parseCommands(raw);
+    let line = raw;
+    if (command?.command === 'add-mask') continue;
+    if (command?.command === 'set-output') continue;
+    if (command && ['error', 'warning', 'notice', 'debug'].includes(command.command)) {
+      line = `${command.command === 'debug' ? '##[debug]' : `${command.command[0]?.toUpperCase()}${command.command.slice(1)}: `}${command.value}`;
+    }
+    for (const mask of masks) line = line.split(mask).join('***');
+    shown.push(line);
+  }
+  return shown.join('\n');
+}
+
+/**
+ * Where a secret shows up in what a run leaves behind (stdout other than its own
+ * ::add-mask:: line, stderr, outputs, summary); empty when it leaked nowhere.
+ */
+export function leaks(run: ActionRun, secret: string): string[] {
+  const places: string[] = [];
+  const stdoutWithoutMasks = run.stdout
+    .split(/\r?\n/)
+    .filter((line) => !line.trimStart().startsWith('::add-mask::'))
+    .join('\n');
+  const forms = [secret, encodeURIComponent(secret)];
+  const has = (text: string) => forms.some((form) => text.includes(form));
+  if (has(stdoutWithoutMasks)) places.push('stdout');
+  if (has(run.stderr)) places.push('stderr');
+  if (has(run.outputsFile)) places.push('outputs');
+  if (has(run.summary)) places.push('summary');
+  return places;
+}
