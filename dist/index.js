@@ -38373,11 +38373,20 @@ function postJson(url, body, timeoutMs) {
         request.on('finish', () => {
             sent = true;
         });
+        // Set once the answer's headers arrived: a failure after that broke the answer, not the request.
+        let answerStatus;
+        const broken = () => {
+            settle();
+            fail(new Error(`the connection broke after HTTP ${answerStatus}, while the answer was being read`));
+        };
         request.on('error', (error) => {
+            if (answerStatus !== undefined)
+                return broken();
             settle();
             fail(error);
         });
         request.on('response', (response) => {
+            answerStatus = response.statusCode;
             const chunks = [];
             let size = 0;
             response.on('data', (chunk) => {
@@ -38390,10 +38399,6 @@ function postJson(url, body, timeoutMs) {
                 }
                 chunks.push(chunk);
             });
-            const broken = () => {
-                settle();
-                fail(new Error(`the connection broke after HTTP ${response.statusCode}, while the answer was being read`));
-            };
             response.on('aborted', broken);
             response.on('error', broken);
             response.on('end', () => {

@@ -62,11 +62,19 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
     request.on('finish', () => {
       sent = true;
     });
+    // Set once the answer's headers arrived: a failure after that broke the answer, not the request.
+    let answerStatus: number | undefined;
+    const broken = () => {
+      settle();
+      fail(new Error(`the connection broke after HTTP ${answerStatus}, while the answer was being read`));
+    };
     request.on('error', (error) => {
+      if (answerStatus !== undefined) return broken();
       settle();
       fail(error);
     });
     request.on('response', (response) => {
+      answerStatus = response.statusCode;
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
@@ -79,10 +87,6 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
         }
         chunks.push(chunk);
       });
-      const broken = () => {
-        settle();
-        fail(new Error(`the connection broke after HTTP ${response.statusCode}, while the answer was being read`));
-      };
       response.on('aborted', broken);
       response.on('error', broken);
       response.on('end', () => {

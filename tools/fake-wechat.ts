@@ -18,6 +18,7 @@ export type Fault =
   | { kind: 'reset' } // reads the request, then drops the connection without a word
   | { kind: 'reset-mid-body' } // sends the headers and half the body, then drops the connection
   | { kind: 'html-502' } // a gateway's HTML error page
+  | { kind: 'echo-url-502' } // a gateway's error page that quotes the request URL, token and all
   | { kind: 'empty-503' } // 503 with an empty body
   | { kind: 'truncated-json' } // 200 with a JSON body cut short
   | { kind: 'not-object' } // 200 with JSON that is not an object
@@ -159,13 +160,19 @@ export class FakeWeChat {
       case 'reset-mid-body': {
         const text = JSON.stringify(error(0, 'ok'));
         response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': text.length });
-        response.write(text.slice(0, text.length / 2), () => response.socket?.resetAndDestroy());
+        // A pause first: a reset on Linux discards what the client has not read yet.
+        response.write(text.slice(0, text.length / 2), () => setTimeout(() => response.socket?.resetAndDestroy(), 50));
         return;
       }
       case 'html-502':
         response
           .writeHead(502, { 'Content-Type': 'text/html' })
           .end('<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n');
+        return;
+      case 'echo-url-502':
+        response
+          .writeHead(502, { 'Content-Type': 'text/html' })
+          .end(`<html><body>upstream failed for ${received.path}?${new URLSearchParams(received.query)}</body></html>`);
         return;
       case 'empty-503':
         response.writeHead(503).end();

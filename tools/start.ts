@@ -4,8 +4,8 @@
  * embedded fake WeChat API; with INPUT_ACCESS_TOKEN (or INPUT_COMPONENT_APPID …) set, it
  * passes every INPUT_* variable through and calls the real API.
  */
-import { startFakeWeChat } from './fake-wechat.ts';
-import { NODE24, renderLog, runAction, type ActionRun } from './run-action.ts';
+import { startFakeWeChat, type ReceivedRequest } from './fake-wechat.ts';
+import { actionDefaults, renderLog, runAction, type ActionRun } from './run-action.ts';
 
 const realInputs = Object.fromEntries(
   Object.entries(process.env)
@@ -20,16 +20,19 @@ const passThrough = Object.fromEntries(
     .map((name) => [name, process.env[name] ?? '']),
 );
 
-const heading = (title: string) => console.log(`\n\x1b[1m── ${title} ${'─'.repeat(Math.max(0, 60 - title.length))}\x1b[0m`);
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const heading = (title: string) => console.log(`\n${bold(`── ${title} ${'─'.repeat(Math.max(3, 72 - title.length))}`)}`);
 
 let run: ActionRun;
+let received: ReceivedRequest[] = [];
 if (real) {
-  heading('Running dist/index.js against the real WeChat API (inputs from INPUT_* variables)');
+  const api = realInputs['api_base_url'] || actionDefaults()['api_base_url'];
+  heading(`dist/index.js against the WeChat API at ${api} (inputs from INPUT_* variables)`);
   run = await runAction({ inputs: realInputs, env: passThrough });
 } else {
   const fake = await startFakeWeChat();
-  heading(`Running dist/index.js against the fake WeChat API at ${fake.url}`);
-  console.log('No INPUT_ACCESS_TOKEN in the environment: using demo inputs and the fake API.');
+  heading(`dist/index.js against the fake WeChat API at ${fake.url}`);
+  console.log('No INPUT_ACCESS_TOKEN in the environment: demo inputs, embedded fake API, nothing leaves this machine.');
   try {
     run = await runAction({
       inputs: {
@@ -43,26 +46,28 @@ if (real) {
         api_base_url: fake.url,
       },
     });
-    heading('What the fake WeChat API received');
-    for (const request of fake.requests) {
-      const query = Object.keys(request.query).map((name) => `${name}=***`).join('&');
-      console.log(`${request.method} ${request.path}${query !== '' ? `?${query}` : ''}`);
-      console.log(request.body);
-    }
+    received = fake.requests;
   } finally {
     await fake.close();
   }
 }
 
-heading(`Step log (Node ${NODE24.includes('node_modules') ? '24 from the node dev dependency' : ''}, as the runner shows it)`);
-console.log(renderLog(run.stdout));
+heading('Step log, as the runner shows it (Node 24)');
+console.log(renderLog(run.stdout).trimEnd());
 if (run.stderr.trim() !== '') {
   heading('stderr');
-  console.log(run.stderr);
+  console.log(run.stderr.trimEnd());
 }
 heading('Outputs');
 for (const [name, value] of Object.entries(run.outputs)) console.log(`${name}=${value}`);
 heading('Job summary');
 console.log(run.summary.trim());
+if (received.length > 0) {
+  heading('What the fake WeChat API received');
+  for (const request of received) {
+    const query = Object.keys(request.query).map((name) => `${name}=***`).join('&');
+    console.log(`${request.method} ${request.path}${query !== '' ? `?${query}` : ''}\n${request.body}`);
+  }
+}
 heading(`Exit code ${run.exitCode} in ${Math.round(run.durationMs)} ms`);
 process.exitCode = run.exitCode ?? 1;
