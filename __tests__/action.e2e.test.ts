@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_PATH, TOKEN_PATH, startFakeWeChat, type Fault, type FakeWeChat } from '../tools/fake-wechat.ts';
-import { leaks, NODE24, runAction, type ActionRun } from '../tools/run-action.ts';
+import { NODE24, runAction, type ActionRun } from '../tools/run-action.ts';
+import { errors, expectCleanRun, infos } from './e2e.ts';
 
 const TOKEN = `tok-${randomUUID()}`;
 const ES_PASSWORD = `es-pw-${randomUUID()}`;
@@ -32,19 +33,8 @@ beforeEach(() => {
 
 afterEach(() => {
   const issued = [...fake.tokens].filter((token) => token.startsWith('issued-'));
-  const secrets = [TOKEN, ES_PASSWORD, fake.platform.appsecret, fake.platform.verifyTicket, ...issued];
-  for (const run of runs) {
-    for (const secret of secrets) expect(leaks(run, secret), `secret leaked`).toEqual([]);
-    // Nothing reaches the log before the input secrets are masked.
-    const lines = run.stdout.split('\n').filter((line) => line !== '');
-    const firstOther = lines.findIndex((line) => !line.startsWith('::add-mask::'));
-    for (const secret of [TOKEN, ES_PASSWORD, fake.platform.appsecret, fake.platform.verifyTicket]) {
-      const masked = lines.indexOf(`::add-mask::${secret}`);
-      if (masked >= 0) expect(masked).toBeLessThan(firstOther);
-    }
-    expect(run.stderr).toBe('');
-    expect(run.stdout).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
-  }
+  const inputs = [TOKEN, ES_PASSWORD, fake.platform.appsecret, fake.platform.verifyTicket];
+  for (const run of runs) expectCleanRun(run, { inputs, others: issued });
 });
 
 const base = () => ({
@@ -61,8 +51,7 @@ async function act(inputs: Record<string, string>, env?: Record<string, string>)
   return run;
 }
 
-const errors = (run: ActionRun) => run.commands.filter((c) => c.command === 'error').map((c) => c.value);
-const infos = (run: ActionRun) => run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('::'));
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ridOfAnswer = (index = 0) => /rid: (\S+)$/.exec(String(fake.requestsTo(CREATE_PATH)[index]?.answer?.['errmsg']))?.[1] ?? '';
 
 it('runs under Node 24, the runtime action.yml declares', () => {
@@ -208,18 +197,39 @@ describe('WeChat errcodes', () => {
     expect(errors(run)).toEqual([`createCloudbaseService failed: errcode 89999 (something new) rid: ${ridOfAnswer()}`]);
   });
 
-  it('fails the token step with its own message, before any create', async () => {
-    const run = await act({
+  describe('the token step', () => {
+    const platform = () => ({
       ...base(),
       access_token: '',
       component_appid: fake.platform.appid,
       component_appsecret: fake.platform.appsecret,
-      component_verify_ticket: 'ticket@@@expired',
+      component_verify_ticket: fake.platform.verifyTicket,
     });
-    expect(run.exitCode).toBe(1);
-    expect(fake.requestsTo(CREATE_PATH)).toEqual([]);
-    expect(errors(run)[0]).toMatch(/^api_component_token failed: errcode 61005 \(component ticket is expired\): /);
-    expect(run.outputs).toMatchObject({ created: 'false', errcode: '' });
+    const cases: [number, string, string, Setup][] = [
+      [61004, 'access clientip is not registered requestIP: 127.0.0.1', "the runner's IP 127.0.0.1 is not on the third-party platform's IP whitelist", (i) => ((fake.ipWhitelist = ['203.0.113.7']), i)],
+      [61005, 'component ticket is expired', 'the component_verify_ticket has expired', (i) => ({ ...i, component_verify_ticket: 'ticket@@@expired' })],
+      [61006, 'component ticket is invalid', 'the component_verify_ticket is not valid', (i) => ({ ...i, component_verify_ticket: 'ticket@@@forged' })],
+      [40001, 'invalid credential, access_token is invalid or not latest', 'WeChat rejected the credential: check component_appsecret', (i) => ({ ...i, component_appsecret: 'wrong-appsecret' })],
+      [45009, 'reach max api daily quota limit', 'the daily API quota is used up', (i) => (fake.failNext(answer(45009, 'reach max api daily quota limit')), i)],
+    ];
+
+    it.each(cases)('fails on errcode %i with its own line, and never calls create', async (errcode, errmsg, remedy, setup) => {
+      const run = await act(setup(platform()));
+      expect(run.exitCode).toBe(1);
+      expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH]);
+      const rid = /rid: (\S+)$/.exec(String(fake.requests[0]?.answer?.['errmsg']))?.[1];
+      expect(errors(run)).toHaveLength(1);
+      expect(errors(run)[0]).toMatch(new RegExp(`^api_component_token failed: errcode ${errcode} \\(${escapeRegExp(errmsg)}\\): ${escapeRegExp(remedy)}.* rid: ${rid}$`));
+      // The outputs carry WeChat's answer from the call that failed, so a later step can branch on errcode.
+      expect(run.outputs).toEqual({
+        errcode: String(errcode),
+        errmsg: `${errmsg} rid: ${rid}`,
+        rid,
+        env_id: 'prod-2g59lad002c864a6',
+        service_name: 'pr-42',
+        created: 'false',
+      });
+    });
   });
 });
 

@@ -4,7 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(218);
 
 
 /***/ }),
@@ -24,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-exports.httpOverHttp = httpOverHttp;
-exports.httpsOverHttp = httpsOverHttp;
-exports.httpOverHttps = httpOverHttps;
-exports.httpsOverHttps = httpsOverHttps;
+__webpack_unused_export__ = httpOverHttp;
+__webpack_unused_export__ = httpsOverHttp;
+__webpack_unused_export__ = httpOverHttps;
+__webpack_unused_export__ = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -317,7 +317,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
+__webpack_unused_export__ = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6622);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2641);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6622:
+/***/ 2641:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28565,10 +28565,8 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -28661,7 +28659,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -28739,7 +28737,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -29088,7 +29086,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -29099,7 +29097,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -29198,7 +29196,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -29213,7 +29211,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -29238,7 +29236,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -29261,7 +29259,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -38289,9 +38287,12 @@ function _function(params) {
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** A failure that ends the run with its message as the one failure line. */
 class CallFailed extends Error {
-    constructor(message) {
+    /** WeChat's answer, when WeChat answered with an error: it becomes the step's outputs. */
+    outcome;
+    constructor(message, outcome) {
         super(message);
         this.name = 'CallFailed';
+        this.outcome = outcome;
     }
 }
 const MASK = '***';
@@ -38322,6 +38323,115 @@ function messageOf(error) {
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ./src/proxy.ts
+
+
+
+
+
+/**
+ * The proxy for a request to `url`: HTTPS_PROXY / HTTP_PROXY (either case) unless NO_PROXY
+ * lists the host, read exactly as @actions/http-client reads them for other actions.
+ * Loopback hosts never go through a proxy.
+ */
+function proxyFor(url) {
+    const proxy = getProxyUrl(url);
+    return proxy !== undefined && proxy.hostname !== '' ? proxy : undefined;
+}
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
+/** The passwords in the proxy variables, as written and decoded: as secret as the inputs. */
+function proxySecrets(env) {
+    const secrets = [];
+    for (const name of PROXY_VARIABLES) {
+        const value = env[name];
+        if (value === undefined || value === '')
+            continue;
+        let url;
+        try {
+            // Like @actions/http-client, a value without a scheme is taken as http://.
+            url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+        }
+        catch {
+            continue;
+        }
+        if (url.password === '')
+            continue;
+        secrets.push(url.password);
+        try {
+            secrets.push(decodeURIComponent(url.password));
+        }
+        catch {
+            // Not valid percent-encoding: only the written form can be sent, and it is masked.
+        }
+    }
+    return [...new Set(secrets)];
+}
+/**
+ * The agent for one request to `url`: a direct connection, or a CONNECT tunnel through the
+ * proxy (with its basic credentials), then TLS to the target itself, so the proxy never
+ * sees the request, the token in its query, or the answer.
+ */
+function agentFor(url) {
+    const secure = url.protocol === 'https:';
+    const agent = secure ? new external_node_https_namespaceObject.Agent({ keepAlive: false }) : new external_node_http_.Agent({ keepAlive: false });
+    const proxy = proxyFor(url);
+    if (proxy === undefined)
+        return agent;
+    const opening = new Set();
+    agent.createConnection = (options, callback) => {
+        const host = options.hostname ?? options.host ?? url.hostname;
+        const target = `${external_node_net_.isIPv6(host) ? `[${host}]` : host}:${options.port ?? url.port}`;
+        const connect = (proxy.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_).request({
+            host: proxy.hostname.replace(/^\[|\]$/g, ''),
+            port: proxy.port === '' ? (proxy.protocol === 'https:' ? 443 : 80) : Number(proxy.port),
+            method: 'CONNECT',
+            path: target,
+            agent: false,
+            headers: { host: target, ...credentialsHeader(proxy) },
+        });
+        opening.add(connect);
+        // The agent's callback takes no stream with an error.
+        const give = callback;
+        const done = (error, stream) => {
+            opening.delete(connect);
+            give?.(error, stream);
+        };
+        connect.once('connect', (answer, socket, head) => {
+            if (answer.statusCode !== 200) {
+                socket.destroy();
+                const hint = answer.statusCode === 407 ? ': check the user and password in HTTPS_PROXY' : '';
+                return done(new Error(`the proxy answered HTTP ${answer.statusCode} to CONNECT${hint}`));
+            }
+            if (head.length > 0)
+                socket.unshift(head);
+            if (!secure)
+                return done(null, socket);
+            // An IP address is not a valid TLS server name; the certificate is then checked against `host`.
+            done(null, external_node_tls_.connect({ socket, host, ...(external_node_net_.isIP(host) === 0 && { servername: host }) }));
+        });
+        connect.once('error', (error) => done(new Error(`could not reach the proxy: ${error.message}`)));
+        connect.end();
+        return undefined;
+    };
+    const destroy = agent.destroy.bind(agent);
+    agent.destroy = () => {
+        for (const request of opening)
+            request.destroy();
+        destroy();
+    };
+    return agent;
+}
+function credentialsHeader(proxy) {
+    if (proxy.username === '' && proxy.password === '')
+        return {};
+    // getProxyUrl's URL gives username and password already decoded.
+    return { 'proxy-authorization': `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}` };
+}
+
 ;// CONCATENATED MODULE: ./src/http.ts
 
 
@@ -38342,20 +38452,19 @@ class TransportError extends Error {
 }
 // WeChat answers with a few hundred bytes; anything far larger is not its answer.
 const MAX_BODY_BYTES = 1024 * 1024;
-// The agent comes from @actions/http-client so that https_proxy / no_proxy work as in other actions.
-const agents = new lib_HttpClient('create-cloudbase-service', [], { allowRetries: false, keepAlive: false });
 /**
  * POSTs a JSON body and reads the whole answer, within `timeoutMs` for the attempt.
  * Errors never contain the URL: its query may hold a token.
  */
 function postJson(url, body, timeoutMs) {
     const transport = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
+    const agent = agentFor(url);
     return new Promise((resolve, reject) => {
         let sent = false;
         const fail = (error, timedOut = false) => reject(new TransportError(describeNetworkError(error), sent, timedOut));
         const request = transport.request(url, {
             method: 'POST',
-            agent: agents.getAgent(url.href),
+            agent,
             headers: {
                 'Content-Type': 'application/json; charset=utf-8',
                 'Content-Length': Buffer.byteLength(body),
@@ -38365,6 +38474,7 @@ function postJson(url, body, timeoutMs) {
         });
         const timer = setTimeout(() => {
             request.destroy();
+            agent.destroy();
             fail(new Error(`no answer within ${timeoutMs / 1000} s`), true);
         }, timeoutMs);
         const settle = () => clearTimeout(timer);
@@ -38416,7 +38526,12 @@ function postJson(url, body, timeoutMs) {
 function describeNetworkError(error) {
     if (!(error instanceof Error))
         return String(error);
-    const code = error.code;
+    const { code, hostname } = error;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        return `DNS lookup of ${hostname ?? 'the host'} failed (${code})`;
+    if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+        return `${error.message}; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS`;
+    }
     if (code === 'ECONNRESET' || error.message === 'socket hang up')
         return 'the connection was reset';
     return error.message;
@@ -38531,6 +38646,7 @@ function describeFailure(call, outcome, attempts = 1) {
 
 
 
+
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 10_000;
 /** Exponential backoff with jitter: 0.5–1 s, 1–2 s, 2–4 s …, never above 10 s. */
@@ -38564,7 +38680,7 @@ async function obtainComponentToken(credentials, apiBaseUrl, options) {
     if (outcome.errcode === 0) {
         throw new CallFailed(`${COMPONENT_TOKEN.name} failed: WeChat answered without a component_access_token`);
     }
-    throw new CallFailed(describeFailure(COMPONENT_TOKEN, outcome, attempts));
+    throw new CallFailed(describeFailure(COMPONENT_TOKEN, outcome, attempts), outcome);
 }
 /**
  * POSTs to one call, retrying only where WeChat cannot have acted: the request never
@@ -38580,8 +38696,10 @@ async function callWeChat(call, schema, apiBaseUrl, token, body, options) {
         log(`${why}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${maxAttempts})`);
         await sleep(wait);
     };
+    const proxy = proxyFor(where);
+    const via = proxy === undefined ? '' : ` via proxy ${proxy.host}`;
     for (let attempt = 1;; attempt++) {
-        log(`POST ${where.href}${maxAttempts > 1 ? ` (attempt ${attempt} of ${maxAttempts})` : ''}`);
+        log(`POST ${where.href}${via}${maxAttempts > 1 ? ` (attempt ${attempt} of ${maxAttempts})` : ''}`);
         let http;
         try {
             http = await post(url, payload, options.timeoutSeconds * 1000);
@@ -38856,6 +38974,45 @@ function editDistance(a, b) {
     return previous[b.length] ?? 0;
 }
 
+;// CONCATENATED MODULE: ./src/log.ts
+
+
+function createLog() {
+    const secrets = [];
+    const clean = (text) => redact(text, secrets);
+    // Redact first: inert() rewrites characters a secret may contain.
+    const shown = (line) => inert(clean(line));
+    return {
+        hide(values) {
+            for (const value of values) {
+                core_setSecret(value);
+                secrets.push(value);
+            }
+        },
+        clean,
+        info: (line) => info(shown(line)),
+        error: (line) => error(shown(line)),
+        warning: (line) => warning(shown(line)),
+        fail: (line) => setFailed(shown(line)),
+    };
+}
+// Line breaks (for the runner or for a log viewer) and other characters that are not text.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+const ESCAPES = { '\n': '\\n', '\r': '\\r' };
+/**
+ * One line of plain text, whatever values it quotes. The runner reads a line as a workflow
+ * command when it starts with `::` (after white space) or holds `##[` anywhere; values from
+ * inputs or from WeChat must not be able to do that. Control characters are shown as
+ * escapes, so a value cannot start a line of its own, and both markers are broken with a
+ * zero-width space, which leaves the line looking the same.
+ */
+function inert(line) {
+    return line
+        .replace(CONTROL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .replace(/^(\s*):(?=:)/, '$1:\u200b')
+        .replaceAll('##[', '##\u200b[');
+}
+
 ;// CONCATENATED MODULE: ./src/outputs.ts
 
 const emptyReport = () => ({
@@ -38868,7 +39025,7 @@ const emptyReport = () => ({
     result: '',
 });
 /** Sets every output, so later steps can read them whatever happened. */
-function setOutputs(report, clean) {
+function setOutputs(report, log) {
     const outputs = {
         errcode: report.errcode,
         errmsg: report.errmsg,
@@ -38878,13 +39035,13 @@ function setOutputs(report, clean) {
         created: String(report.created),
     };
     for (const [name, value] of Object.entries(outputs))
-        setOutput(name, clean(value));
+        setOutput(name, log.clean(value));
 }
 /** The job summary: a small table a reviewer can read at a glance. */
-async function writeSummary(report, clean) {
+async function writeSummary(report, log) {
     if (!process.env['GITHUB_STEP_SUMMARY'])
         return;
-    const cell = (text) => escapeHtml(clean(text));
+    const cell = (text) => escapeHtml(log.clean(text));
     const rows = [
         ['Environment', `<code>${cell(report.env_id)}</code>`],
         ['Service', `<code>${cell(report.service_name)}</code>`],
@@ -38901,11 +39058,12 @@ async function writeSummary(report, clean) {
     }
     catch (error) {
         // The summary is a courtesy: failing to write it must not change the step's result.
-        warning(clean(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`));
+        log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
     }
 }
+// Line breaks too: a raw blank line would end the HTML block and let a value be read as Markdown.
 function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    return text.replace(/[&<>"'\r\n]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -38915,85 +39073,84 @@ function escapeHtml(text) {
 
 
 
+
+
 /** One run: read inputs → get a token → (dry run?) → call → outputs and summary. */
 async function run() {
-    const secrets = [];
-    const hide = (values) => {
-        for (const value of values) {
-            core_setSecret(value);
-            secrets.push(value);
-        }
-    };
-    const clean = (text) => redact(text, secrets);
+    const log = createLog();
     let report = emptyReport();
     try {
         const raw = readRawInputs((name) => getInput(name));
-        hide(secretsIn(raw));
-        const inputs = validInputs(raw, clean);
+        log.hide([...secretsIn(raw), ...proxySecrets(process.env)]);
+        const inputs = validInputs(raw, log);
         const { service } = inputs;
         report = { ...report, env_id: service.env_id, service_name: service.service_name, is_public: service.is_public };
-        info(`CloudBase Run service "${service.service_name}" in environment "${service.env_id}" (public access: ${service.is_public})`);
+        log.info(`CloudBase Run service "${service.service_name}" in environment "${service.env_id}" (public access: ${service.is_public})`);
         if (inputs.dryRun) {
-            showDryRun(inputs, clean);
+            showDryRun(inputs, log);
             report.result = 'dry run: validated, nothing sent';
             return;
         }
-        const options = {
-            timeoutSeconds: inputs.timeoutSeconds,
-            maxAttempts: inputs.maxAttempts,
-            log: (line) => info(clean(line)),
-        };
-        const token = await accessToken(inputs, options, hide);
+        const options = { timeoutSeconds: inputs.timeoutSeconds, maxAttempts: inputs.maxAttempts, log: log.info };
+        const token = await accessToken(inputs, options, log);
         const { outcome, attempts } = await createCloudbaseService(inputs, token, options);
-        report = { ...report, errcode: String(outcome.errcode), errmsg: outcome.errmsg, rid: outcome.rid };
         if (outcome.errcode !== 0)
-            throw new CallFailed(describeFailure(CREATE_SERVICE, outcome, attempts));
-        report = { ...report, created: true, result: 'created' };
-        info(`Created service "${service.service_name}"${outcome.rid !== '' ? ` (rid: ${outcome.rid})` : ''}.`);
+            throw new CallFailed(describeFailure(CREATE_SERVICE, outcome, attempts), outcome);
+        report = { ...report, ...answered(outcome), created: true, result: 'created' };
+        log.info(`Created service "${service.service_name}"${outcome.rid !== '' ? ` (rid: ${outcome.rid})` : ''}.`);
     }
     catch (error) {
-        report.result = clean(messageOf(error));
-        setFailed(report.result);
+        if (error instanceof CallFailed && error.outcome !== undefined)
+            report = { ...report, ...answered(error.outcome) };
+        report.result = log.clean(messageOf(error));
+        log.fail(report.result);
     }
     finally {
-        setOutputs(report, clean);
-        await writeSummary(report, clean);
+        setOutputs(report, log);
+        await writeSummary(report, log);
     }
 }
-function validInputs(raw, clean) {
+/** The outputs that come from WeChat's answer, from whichever call it answered. */
+function answered(outcome) {
+    return { errcode: String(outcome.errcode), errmsg: outcome.errmsg, rid: outcome.rid };
+}
+function validInputs(raw, log) {
     const parsed = parseInputs(raw);
     if (parsed.ok)
         return parsed.inputs;
     for (const problem of parsed.problems)
-        error(clean(problem));
+        log.error(problem);
     const count = parsed.problems.length;
     throw new CallFailed(`${count} invalid input${count > 1 ? 's' : ''} (see the errors above); nothing was sent to WeChat`);
 }
-async function accessToken(inputs, options, hide) {
+async function accessToken(inputs, options, log) {
     const { credentials } = inputs;
     if (credentials.kind === 'token')
         return credentials.accessToken;
     const token = await obtainComponentToken(credentials, inputs.apiBaseUrl, options);
-    hide([token]);
-    info('Obtained a component_access_token (masked).');
+    log.hide([token]);
+    log.info('Obtained a component_access_token (masked).');
     return token;
 }
 /** Shows exactly what would be sent, with every secret replaced by ***. */
-function showDryRun(inputs, clean) {
-    const show = (value) => clean(JSON.stringify(value, null, 2));
-    info('Dry run: the inputs are valid; nothing is sent to WeChat.');
+function showDryRun(inputs, log) {
+    const show = (value) => {
+        for (const line of JSON.stringify(value, null, 2).split('\n'))
+            log.info(line);
+    };
+    log.info('Dry run: the inputs are valid; nothing is sent to WeChat.');
     if (inputs.credentials.kind === 'component') {
-        info(`Would POST ${endpoint(inputs.apiBaseUrl, COMPONENT_TOKEN).href} with:`);
-        info(show({
+        log.info(`Would POST ${endpoint(inputs.apiBaseUrl, COMPONENT_TOKEN).href} with:`);
+        show({
             component_appid: inputs.credentials.appid,
             component_appsecret: '***',
             component_verify_ticket: '***',
-        }));
+        });
     }
     const body = createServiceBody(inputs.service);
     const esInfo = body.es_info?.password === undefined ? body.es_info : { ...body.es_info, password: '***' };
-    info(`Would POST ${endpoint(inputs.apiBaseUrl, CREATE_SERVICE).href}?access_token=*** with:`);
-    info(show({ ...body, ...(esInfo !== undefined && { es_info: esInfo }) }));
+    log.info(`Would POST ${endpoint(inputs.apiBaseUrl, CREATE_SERVICE).href}?access_token=*** with:`);
+    show({ ...body, ...(esInfo !== undefined && { es_info: esInfo }) });
 }
 
 
@@ -39300,36 +39457,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
-/******/ 	};
-/******/ })();
-/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -39345,17 +39472,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

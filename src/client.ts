@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { CallFailed } from './errors.ts';
 import { postJson, TransportError, type HttpAnswer } from './http.ts';
+import { proxyFor } from './proxy.ts';
 import type { Inputs } from './inputs.ts';
 import {
   COMPONENT_TOKEN,
@@ -78,7 +79,7 @@ export async function obtainComponentToken(
   if (outcome.errcode === 0) {
     throw new CallFailed(`${COMPONENT_TOKEN.name} failed: WeChat answered without a component_access_token`);
   }
-  throw new CallFailed(describeFailure(COMPONENT_TOKEN, outcome, attempts));
+  throw new CallFailed(describeFailure(COMPONENT_TOKEN, outcome, attempts), outcome);
 }
 
 /**
@@ -103,8 +104,10 @@ async function callWeChat<T extends z.ZodMiniType<{ errcode?: number | undefined
     await sleep(wait);
   };
 
+  const proxy = proxyFor(where);
+  const via = proxy === undefined ? '' : ` via proxy ${proxy.host}`;
   for (let attempt = 1; ; attempt++) {
-    log(`POST ${where.href}${maxAttempts > 1 ? ` (attempt ${attempt} of ${maxAttempts})` : ''}`);
+    log(`POST ${where.href}${via}${maxAttempts > 1 ? ` (attempt ${attempt} of ${maxAttempts})` : ''}`);
     let http: HttpAnswer;
     try {
       http = await post(url, payload, options.timeoutSeconds * 1000);

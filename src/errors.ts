@@ -1,8 +1,14 @@
+import type { Outcome } from './wechat.ts';
+
 /** A failure that ends the run with its message as the one failure line. */
 export class CallFailed extends Error {
-  constructor(message: string) {
+  /** WeChat's answer, when WeChat answered with an error: it becomes the step's outputs. */
+  readonly outcome: Outcome | undefined;
+
+  constructor(message: string, outcome?: Outcome) {
     super(message);
     this.name = 'CallFailed';
+    this.outcome = outcome;
   }
 }
 

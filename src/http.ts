@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { HttpClient } from '@actions/http-client';
+import { agentFor } from './proxy.ts';
 
 export interface HttpAnswer {
   status: number;
@@ -27,15 +27,13 @@ export class TransportError extends Error {
 // WeChat answers with a few hundred bytes; anything far larger is not its answer.
 const MAX_BODY_BYTES = 1024 * 1024;
 
-// The agent comes from @actions/http-client so that https_proxy / no_proxy work as in other actions.
-const agents = new HttpClient('create-cloudbase-service', [], { allowRetries: false, keepAlive: false });
-
 /**
  * POSTs a JSON body and reads the whole answer, within `timeoutMs` for the attempt.
  * Errors never contain the URL: its query may hold a token.
  */
 export function postJson(url: URL, body: string, timeoutMs: number): Promise<HttpAnswer> {
   const transport = url.protocol === 'https:' ? https : http;
+  const agent = agentFor(url);
   return new Promise((resolve, reject) => {
     let sent = false;
     const fail = (error: unknown, timedOut = false) =>
@@ -43,7 +41,7 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
 
     const request = transport.request(url, {
       method: 'POST',
-      agent: agents.getAgent(url.href),
+      agent,
       headers: {
         'Content-Type': 'application/json; charset=utf-8',
         'Content-Length': Buffer.byteLength(body),
@@ -53,6 +51,7 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
     });
     const timer = setTimeout(() => {
       request.destroy();
+      agent.destroy();
       fail(new Error(`no answer within ${timeoutMs / 1000} s`), true);
     }, timeoutMs);
     const settle = () => clearTimeout(timer);
@@ -104,7 +103,11 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
 
 function describeNetworkError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
+  const { code, hostname } = error as NodeJS.ErrnoException & { hostname?: string };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS lookup of ${hostname ?? 'the host'} failed (${code})`;
+  if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+    return `${error.message}; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS`;
+  }
   if (code === 'ECONNRESET' || error.message === 'socket hang up') return 'the connection was reset';
   return error.message;
 }

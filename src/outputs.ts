@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import type { Log } from './log.ts';
 
 /** What one run ends with: the action's outputs (SPEC §2) plus what the summary shows. */
 export interface Report {
@@ -23,7 +24,7 @@ export const emptyReport = (): Report => ({
 });
 
 /** Sets every output, so later steps can read them whatever happened. */
-export function setOutputs(report: Report, clean: (text: string) => string): void {
+export function setOutputs(report: Report, log: Log): void {
   const outputs = {
     errcode: report.errcode,
     errmsg: report.errmsg,
@@ -32,13 +33,13 @@ export function setOutputs(report: Report, clean: (text: string) => string): voi
     service_name: report.service_name,
     created: String(report.created),
   };
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, clean(value));
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, log.clean(value));
 }
 
 /** The job summary: a small table a reviewer can read at a glance. */
-export async function writeSummary(report: Report, clean: (text: string) => string): Promise<void> {
+export async function writeSummary(report: Report, log: Log): Promise<void> {
   if (!process.env['GITHUB_STEP_SUMMARY']) return;
-  const cell = (text: string) => escapeHtml(clean(text));
+  const cell = (text: string) => escapeHtml(log.clean(text));
   const rows: [string, string][] = [
     ['Environment', `<code>${cell(report.env_id)}</code>`],
     ['Service', `<code>${cell(report.service_name)}</code>`],
@@ -54,10 +55,11 @@ export async function writeSummary(report: Report, clean: (text: string) => stri
       .write();
   } catch (error) {
     // The summary is a courtesy: failing to write it must not change the step's result.
-    core.warning(clean(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`));
+    log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
+// Line breaks too: a raw blank line would end the HTML block and let a value be read as Markdown.
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(/[&<>"'\r\n]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

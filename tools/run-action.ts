@@ -131,22 +131,36 @@ export function parseOutputsFile(text: string): Record<string, string> {
   return outputs;
 }
 
-/** The runner treats a line as a command when, after leading white space, it starts with `::`. */
+/**
+ * Every line the runner reads as a workflow command: `::name props::value` at the start of
+ * the line (after white space), or the legacy `##[name props]value` anywhere in it.
+ */
 export function parseCommands(stdout: string): WorkflowCommand[] {
   const commands: WorkflowCommand[] = [];
-  for (const raw of stdout.split(/\r?\n/)) {
-    const line = raw.trimStart();
-    const match = /^::([A-Za-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
-    if (!match) continue;
-    const [, command = '', props = '', value = ''] = match;
-    const properties: Record<string, string> = {};
-    for (const pair of props.split(',').filter(Boolean)) {
-      const at = pair.indexOf('=');
-      if (at > 0) properties[pair.slice(0, at)] = unescape(pair.slice(at + 1), true);
-    }
-    commands.push({ command, properties, value: unescape(value, false) });
+  for (const raw of stdout.split(/\r\n|\r|\n/)) {
+    const command = parseCommand(raw.replace(/^[\s\u0085]+/, '')) ?? parseLegacyCommand(raw);
+    if (command) commands.push(command);
   }
   return commands;
+}
+
+function parseCommand(line: string): WorkflowCommand | undefined {
+  const match = /^::([^\s:]+)(?: ([^:]*))?::(.*)$/s.exec(line);
+  if (!match) return undefined;
+  const [, command = '', props = '', value = ''] = match;
+  const properties: Record<string, string> = {};
+  for (const pair of props.split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at > 0) properties[pair.slice(0, at)] = unescape(pair.slice(at + 1), true);
+  }
+  return { command, properties, value: unescape(value, false) };
+}
+
+function parseLegacyCommand(line: string): WorkflowCommand | undefined {
+  const match = /##\[([^\]\s]*)([^\]]*)\](.*)$/s.exec(line);
+  if (!match) return undefined;
+  const [, command = '', props = '', value = ''] = match;
+  return { command, properties: { legacy: props.trim() }, value };
 }
 
 function unescape(text: string, property: boolean): string {

@@ -1,0 +1,228 @@
+/**
+ * Proxies, end to end, with the production URL unchanged: a test CA signs a certificate
+ * for api.weixin.qq.com, a local HTTPS fake WeChat serves it, and a local CONNECT proxy
+ * sends every tunnel for api.weixin.qq.com:443 to that fake. The bundled action runs with
+ * the default api_base_url, HTTPS_PROXY pointing at the proxy and the CA in
+ * NODE_EXTRA_CA_CERTS. The proxy never dials out: nothing leaves the machine.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CREATE_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { runAction, type ActionRun } from '../tools/run-action.ts';
+import { errors, expectCleanRun, infos, masks } from './e2e.ts';
+
+const WECHAT = 'api.weixin.qq.com';
+const TOKEN = `tok-${randomUUID()}`;
+const PROXY_USER = 'ci-runner';
+const PROXY_PASSWORD = `p@ss:${randomUUID()}`; // '@' and ':' must be percent-encoded in the URL
+const PROXY_PASSWORD_IN_URL = encodeURIComponent(PROXY_PASSWORD);
+
+interface Tunnel {
+  target: string;
+  authorization: string | undefined;
+}
+
+/** A CONNECT proxy with basic auth that tunnels api.weixin.qq.com:443 to `upstreamPort`, and nothing else. */
+async function startProxy(upstreamPort: number): Promise<{ port: number; tunnels: Tunnel[]; close: () => Promise<void> }> {
+  const tunnels: Tunnel[] = [];
+  const sockets = new Set<net.Socket>();
+  const expected = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
+  const server = http.createServer((_request, response) => {
+    response.writeHead(405).end('this proxy only tunnels');
+  });
+  server.on('connect', (request: http.IncomingMessage, client: net.Socket) => {
+    sockets.add(client);
+    const target = request.url ?? '';
+    const authorization = request.headers['proxy-authorization'];
+    tunnels.push({ target, authorization });
+    if (authorization !== expected) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n');
+      return;
+    }
+    if (target !== `${WECHAT}:443`) {
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    const upstream = net.connect(upstreamPort, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    tunnels,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A throwaway CA and a certificate for api.weixin.qq.com signed by it (openssl, EC keys). */
+function makeCertificates(dir: string): { caFile: string; key: Buffer; cert: Buffer } {
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ecKey, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2',
+    '-subj', '/CN=create-cloudbase-service test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl('req', ...ecKey, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${WECHAT}`);
+  writeFileSync(file('server.ext'), `subjectAltName=DNS:${WECHAT}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'),
+    '-CAcreateserial', '-days', '2', '-extfile', file('server.ext'), '-out', file('server.crt'));
+  return { caFile: file('ca.crt'), key: readFileSync(file('server.key')), cert: readFileSync(file('server.crt')) };
+}
+
+let dir: string;
+let caFile: string;
+let fake: FakeWeChat;
+let proxy: Awaited<ReturnType<typeof startProxy>>;
+let runs: ActionRun[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'proxy-e2e-'));
+  const certificates = makeCertificates(dir);
+  caFile = certificates.caFile;
+  fake = await startFakeWeChat({ tls: { key: certificates.key, cert: certificates.cert } });
+  fake.platform = { appid: 'wx-proxy-platform', appsecret: `appsecret-${randomUUID()}`, verifyTicket: `ticket@@@${randomUUID()}` };
+  proxy = await startProxy(Number(new URL(fake.url).port));
+});
+afterAll(async () => {
+  await proxy.close();
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  fake.reset();
+  fake.tokens.add(TOKEN);
+  proxy.tunnels.length = 0;
+  runs = [];
+});
+afterEach(() => {
+  const issued = [...fake.tokens].filter((token) => token.startsWith('issued-'));
+  const inputs = [TOKEN, fake.platform.appsecret, fake.platform.verifyTicket, PROXY_PASSWORD, PROXY_PASSWORD_IN_URL];
+  for (const run of runs) expectCleanRun(run, { inputs, others: issued });
+});
+
+// No api_base_url: the action calls https://api.weixin.qq.com, as in production.
+const inputs = { access_token: TOKEN, env_id: 'prod-2g59lad002c864a6', service_name: 'pr-7', is_public: 'false' };
+const proxyUrl = (password = PROXY_PASSWORD_IN_URL) => `http://${PROXY_USER}:${password}@127.0.0.1:${proxy.port}`;
+const credentials = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
+
+async function act(given: Record<string, string>, env: Record<string, string>): Promise<ActionRun> {
+  const run = await runAction({ inputs: given, env: { NODE_EXTRA_CA_CERTS: caFile, ...env } });
+  runs.push(run);
+  return run;
+}
+
+describe('HTTPS_PROXY', () => {
+  it.each(['HTTPS_PROXY', 'https_proxy'])('%s carries the call to api.weixin.qq.com, with the proxy credentials', async (name) => {
+    const run = await act(inputs, { [name]: proxyUrl() });
+    expect(run.exitCode).toBe(0);
+    expect(proxy.tunnels).toEqual([{ target: `${WECHAT}:443`, authorization: credentials }]);
+    const [request] = fake.requests;
+    expect(fake.requests).toHaveLength(1);
+    expect(request?.path).toBe(CREATE_PATH);
+    expect(request?.headers.host).toBe(WECHAT);
+    expect(request?.query).toEqual({ access_token: TOKEN });
+    expect(infos(run)[1]).toBe(`POST https://${WECHAT}${CREATE_PATH} via proxy 127.0.0.1:${proxy.port} (attempt 1 of 3)`);
+    expect(run.outputs['created']).toBe('true');
+  });
+
+  it('carries the token exchange too: every call goes through the proxy', async () => {
+    const run = await act(
+      {
+        ...inputs,
+        access_token: '',
+        component_appid: fake.platform.appid,
+        component_appsecret: fake.platform.appsecret,
+        component_verify_ticket: fake.platform.verifyTicket,
+      },
+      { HTTPS_PROXY: proxyUrl() },
+    );
+    expect(run.exitCode).toBe(0);
+    expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, CREATE_PATH]);
+    expect(proxy.tunnels).toEqual([
+      { target: `${WECHAT}:443`, authorization: credentials },
+      { target: `${WECHAT}:443`, authorization: credentials },
+    ]);
+  });
+
+  it('masks the proxy password before anything else is printed', async () => {
+    const run = await act({ ...inputs, dry_run: 'true' }, { HTTPS_PROXY: proxyUrl() });
+    expect(run.exitCode).toBe(0);
+    expect(masks(run)).toEqual([TOKEN, PROXY_PASSWORD_IN_URL, PROXY_PASSWORD]);
+    expect(run.stdout.split('\n').slice(0, 3).every((line) => line.startsWith('::add-mask::'))).toBe(true);
+  });
+
+  it('says so when the proxy refuses the credentials, and sends nothing to WeChat', async () => {
+    const run = await act({ ...inputs, max_attempts: '1' }, { HTTPS_PROXY: proxyUrl('wrong-password') });
+    expect(run.exitCode).toBe(1);
+    expect(fake.requests).toEqual([]);
+    expect(proxy.tunnels).toHaveLength(1);
+    expect(errors(run)).toEqual([
+      `createCloudbaseService failed: could not reach https://${WECHAT}${CREATE_PATH} (the proxy answered HTTP 407 ` +
+        "to CONNECT: check the user and password in HTTPS_PROXY): check api_base_url, the runner's network and HTTPS_PROXY",
+    ]);
+  });
+
+  it('fails on a certificate it does not trust: the proxy cannot read the call', async () => {
+    const run = await runAction({ inputs: { ...inputs, max_attempts: '1' }, env: { HTTPS_PROXY: proxyUrl() } });
+    runs.push(run);
+    expect(run.exitCode).toBe(1);
+    expect(fake.requests).toEqual([]);
+    expect(errors(run)[0]).toMatch(
+      /^createCloudbaseService failed: could not reach https:\/\/api\.weixin\.qq\.com\/\S+ \(unable to verify the first certificate; .+; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS\): /,
+    );
+  });
+
+  it('gives up on a proxy that never answers CONNECT within timeout_seconds, and exits', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const run = await act(
+        { ...inputs, timeout_seconds: '1', max_attempts: '1' },
+        { HTTPS_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD_IN_URL}@127.0.0.1:${port}` },
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.durationMs).toBeLessThan(5000);
+      expect(errors(run)).toEqual([
+        `createCloudbaseService failed: could not reach https://${WECHAT}${CREATE_PATH} (no answer within 1 s): ` +
+          "check api_base_url, the runner's network and HTTPS_PROXY",
+      ]);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+describe('NO_PROXY', () => {
+  // A name under .invalid never resolves: the error says whether the proxy or the runner tried.
+  const unresolvable = { ...inputs, api_base_url: 'https://wechat.invalid', max_attempts: '1' };
+
+  it('sends a host it does not list through the proxy', async () => {
+    const run = await act(unresolvable, { HTTPS_PROXY: proxyUrl(), NO_PROXY: 'example.com,.internal' });
+    expect(proxy.tunnels.map((t) => t.target)).toEqual(['wechat.invalid:443']);
+    expect(errors(run)[0]).toContain('(the proxy answered HTTP 403 to CONNECT)');
+  });
+
+  it.each(['NO_PROXY', 'no_proxy'])('%s sends a listed host around the proxy', async (name) => {
+    const run = await act(unresolvable, { HTTPS_PROXY: proxyUrl(), [name]: 'example.com,.invalid' });
+    expect(proxy.tunnels).toEqual([]);
+    expect(infos(run)[1]).toBe(`POST https://wechat.invalid${CREATE_PATH}`);
+    expect(errors(run)[0]).toContain('(DNS lookup of wechat.invalid failed (ENOTFOUND))');
+  });
+});
