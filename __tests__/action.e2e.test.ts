@@ -233,73 +233,11 @@ describe('WeChat errcodes', () => {
   });
 });
 
-describe('retries', () => {
-  it('retries -1 and then succeeds, creating once', async () => {
-    fake.failNext({ kind: 'busy' });
-    const run = await act(base());
-    expect(run.exitCode).toBe(0);
-    expect(fake.requestsTo(CREATE_PATH)).toHaveLength(2);
-    expect(fake.created).toEqual(['prod-2g59lad002c864a6/pr-42']);
-    expect(infos(run)[2]).toMatch(/^WeChat is busy \(errcode -1\); retrying in (0\.[5-9]|1\.0) s \(attempt 2 of 3\)$/);
-    expect(run.outputs['created']).toBe('true');
-  });
-
-  it('gives up after max_attempts when WeChat stays busy', async () => {
-    fake.failAlways({ kind: 'busy' });
-    const run = await act({ ...base(), max_attempts: '2' });
-    expect(run.exitCode).toBe(1);
-    expect(fake.requestsTo(CREATE_PATH)).toHaveLength(2);
-    expect(errors(run)).toEqual([
-      'createCloudbaseService failed: errcode -1 (system error): WeChat was busy on every attempt: run the job again ' +
-        `in a few minutes [2 attempts] rid: ${ridOfAnswer(1)}`,
-    ]);
-  });
-
-  it('retries a refused connection and says where it could not connect', async () => {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    const run = await act({ ...base(), api_base_url: `http://127.0.0.1:${port}`, max_attempts: '2' });
-    expect(run.exitCode).toBe(1);
-    expect(errors(run)).toEqual([
-      `createCloudbaseService failed: could not reach http://127.0.0.1:${port}${CREATE_PATH} (connect ECONNREFUSED ` +
-        `127.0.0.1:${port}) on 2 attempts: check api_base_url, the runner's network and HTTPS_PROXY`,
-    ]);
-    expect(run.outputs).toMatchObject({ created: 'false', errcode: '', rid: '' });
-  });
-});
-
-describe('answers that are not WeChat answers', () => {
-  it('fails on an HTML 502 with the status and an excerpt, once', async () => {
-    fake.failNext({ kind: 'html-502' });
-    const run = await act(base());
-    expect(run.exitCode).toBe(1);
-    expect(fake.requests).toHaveLength(1);
-    expect(errors(run)).toEqual([
-      `createCloudbaseService failed: HTTP 502 Bad Gateway from ${fake.url}${CREATE_PATH}, and the body is not JSON: ` +
-        '"<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> </body> </html>". ' +
-        'The outcome is unknown: check the CloudBase console before running again.',
-    ]);
-    expect(run.outputs).toMatchObject({ created: 'false', errcode: '' });
-  });
-
+describe('secrets', () => {
   it('keeps the token out of a gateway page that quotes the request URL', async () => {
     fake.failNext({ kind: 'echo-url-502' });
     const run = await act(base());
     expect(errors(run)[0]).toContain(`"<html><body>upstream failed for ${CREATE_PATH}?access_token=***</body></html>"`);
-  });
-
-  it('reports a timeout after sending as outcome unknown and does not retry', async () => {
-    fake.failNext({ kind: 'delay', ms: 4000 });
-    const run = await act({ ...base(), timeout_seconds: '1' });
-    expect(run.exitCode).toBe(1);
-    expect(run.durationMs).toBeLessThan(3500);
-    expect(fake.requests).toHaveLength(1);
-    expect(errors(run)).toEqual([
-      `createCloudbaseService failed: outcome unknown: the request was sent to ${fake.url}${CREATE_PATH}, then no answer ` +
-        'within 1 s. It was not retried, so as not to create the service twice: check the CloudBase console before running again.',
-    ]);
   });
 });
 

@@ -38533,7 +38533,7 @@ function describeNetworkError(error) {
         return `${error.message}; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS`;
     }
     if (code === 'ECONNRESET' || error.message === 'socket hang up')
-        return 'the connection was reset';
+        return 'the connection was reset before an answer arrived';
     return error.message;
 }
 
@@ -38725,8 +38725,7 @@ async function callWeChat(call, schema, apiBaseUrl, token, body, options) {
     }
 }
 function outcomeUnknown(call, where, error) {
-    const what = error.timedOut ? error.message : `${error.message} before an answer arrived`;
-    return (`${call.name} failed: outcome unknown: the request was sent to ${where.href}, then ${what}.` +
+    return (`${call.name} failed: outcome unknown: the request was sent to ${where.href}, then ${error.message}.` +
         (call.createsSomething
             ? ' It was not retried, so as not to create the service twice: check the CloudBase console before running again.'
             : ''));

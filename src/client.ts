@@ -133,9 +133,8 @@ async function callWeChat<T extends z.ZodMiniType<{ errcode?: number | undefined
 }
 
 function outcomeUnknown(call: Call, where: URL, error: TransportError): string {
-  const what = error.timedOut ? error.message : `${error.message} before an answer arrived`;
   return (
-    `${call.name} failed: outcome unknown: the request was sent to ${where.href}, then ${what}.` +
+    `${call.name} failed: outcome unknown: the request was sent to ${where.href}, then ${error.message}.` +
     (call.createsSomething
       ? ' It was not retried, so as not to create the service twice: check the CloudBase console before running again.'
       : '')

@@ -108,6 +108,6 @@ function describeNetworkError(error: unknown): string {
   if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     return `${error.message}; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS`;
   }
-  if (code === 'ECONNRESET' || error.message === 'socket hang up') return 'the connection was reset';
+  if (code === 'ECONNRESET' || error.message === 'socket hang up') return 'the connection was reset before an answer arrived';
   return error.message;
 }
