@@ -105,3 +105,16 @@ describe('README', () => {
     expect(readme).toMatch(/self-hosted runner/);
   });
 });
+
+describe('dist/index.js', () => {
+  const bundle = readFileSync(join(ROOT, 'dist', 'index.js'), 'utf8');
+
+  it('stays under the 700 kB budget (npm run bench measures its start)', () => {
+    expect(Buffer.byteLength(bundle)).toBeLessThan(700_000);
+  });
+
+  it('carries the undici stand-in, not undici (tsconfig.json "paths")', () => {
+    expect(bundle).toContain('undici is not bundled with create-cloudbase-service');
+    expect(bundle).not.toContain('class DispatcherBase');
+  });
+});
