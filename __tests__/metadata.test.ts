@@ -118,3 +118,24 @@ describe('dist/index.js', () => {
     expect(bundle).not.toContain('class DispatcherBase');
   });
 });
+
+describe('housekeeping', () => {
+  const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+  it('is MIT licensed, in LICENSE and package.json alike', () => {
+    expect(read('LICENSE')).toMatch(/^MIT License\n/);
+    expect(JSON.parse(read('package.json'))).toMatchObject({ license: 'MIT' });
+  });
+
+  it('SECURITY.md names every secret the action masks and how to report a vulnerability', () => {
+    const security = read('SECURITY.md');
+    for (const name of ['access_token', 'component_appsecret', 'component_verify_ticket', 'component_access_token', 'es_info', 'HTTPS_PROXY']) {
+      expect(security).toContain(`\`${name}\``);
+    }
+    expect(security).toContain('Report a vulnerability');
+  });
+
+  it('CHANGELOG.md follows Keep a Changelog', () => {
+    expect(read('CHANGELOG.md')).toMatch(/^# Changelog\n[\s\S]*\n## \[Unreleased\]\n/);
+  });
+});
