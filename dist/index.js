@@ -3248,6 +3248,259 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/errors.ts
+/** A failure that ends the run with its message as the one failure line. */
+class CallFailed extends Error {
+    /** WeChat's answer, when WeChat answered with an error: it becomes the step's outputs. */
+    outcome;
+    constructor(message, outcome) {
+        super(message);
+        this.name = 'CallFailed';
+        this.outcome = outcome;
+    }
+}
+const MASK = '***';
+/**
+ * Removes every secret from a text that is about to leave the process (log, output,
+ * summary, failure line), in the forms a URL or a JSON body would carry it. The token
+ * query parameter is blanked whatever its value, in case a text holds a URL we did not build.
+ */
+function redact(text, secrets) {
+    let clean = text;
+    const forms = secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]);
+    for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
+        if (form !== '')
+            clean = clean.split(form).join(MASK);
+    }
+    return clean.replace(/([?&]access_token=)[^&\s"'#<>]+/gi, `$1${MASK}`);
+}
+/** The message of anything thrown, without a stack trace. */
+function messageOf(error) {
+    if (error instanceof CallFailed)
+        return error.message;
+    if (error instanceof Error)
+        return `create-cloudbase-service failed unexpectedly: ${error.message}`;
+    return `create-cloudbase-service failed unexpectedly: ${String(error)}`;
+}
+
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:tls"
+const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+;// CONCATENATED MODULE: ./src/proxy.ts
+
+
+
+
+
+/**
+ * The proxy for a request to `url`: HTTPS_PROXY / HTTP_PROXY (either case) unless NO_PROXY
+ * lists the host, read exactly as @actions/http-client reads them for other actions.
+ * Loopback hosts never go through a proxy.
+ */
+function proxyFor(url) {
+    const proxy = getProxyUrl(url);
+    return proxy !== undefined && proxy.hostname !== '' ? proxy : undefined;
+}
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
+/** The passwords in the proxy variables, as written and decoded: as secret as the inputs. */
+function proxySecrets(env) {
+    const secrets = [];
+    for (const name of PROXY_VARIABLES) {
+        const value = env[name];
+        if (value === undefined || value === '')
+            continue;
+        let url;
+        try {
+            // Like @actions/http-client, a value without a scheme is taken as http://.
+            url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+        }
+        catch {
+            continue;
+        }
+        if (url.password === '')
+            continue;
+        secrets.push(url.password);
+        try {
+            secrets.push(decodeURIComponent(url.password));
+        }
+        catch {
+            // Not valid percent-encoding: only the written form can be sent, and it is masked.
+        }
+    }
+    return [...new Set(secrets)];
+}
+/**
+ * The agent for one request to `url`: a direct connection, or a CONNECT tunnel through the
+ * proxy (with its basic credentials), then TLS to the target itself, so the proxy never
+ * sees the request, the token in its query, or the answer.
+ */
+function agentFor(url) {
+    const secure = url.protocol === 'https:';
+    const agent = secure ? new external_node_https_namespaceObject.Agent({ keepAlive: false }) : new external_node_http_namespaceObject.Agent({ keepAlive: false });
+    const proxy = proxyFor(url);
+    if (proxy === undefined)
+        return agent;
+    const opening = new Set();
+    agent.createConnection = (options, callback) => {
+        const host = options.hostname ?? options.host ?? url.hostname;
+        const target = `${external_node_net_namespaceObject.isIPv6(host) ? `[${host}]` : host}:${options.port ?? url.port}`;
+        const connect = (proxy.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_namespaceObject).request({
+            host: proxy.hostname.replace(/^\[|\]$/g, ''),
+            port: proxy.port === '' ? (proxy.protocol === 'https:' ? 443 : 80) : Number(proxy.port),
+            method: 'CONNECT',
+            path: target,
+            agent: false,
+            headers: { host: target, ...credentialsHeader(proxy) },
+        });
+        opening.add(connect);
+        // The agent's callback takes no stream with an error.
+        const give = callback;
+        const done = (error, stream) => {
+            opening.delete(connect);
+            give?.(error, stream);
+        };
+        connect.once('connect', (answer, socket, head) => {
+            if (answer.statusCode !== 200) {
+                socket.destroy();
+                const hint = answer.statusCode === 407 ? ': check the user and password in HTTPS_PROXY' : '';
+                return done(new Error(`the proxy answered HTTP ${answer.statusCode} to CONNECT${hint}`));
+            }
+            if (head.length > 0)
+                socket.unshift(head);
+            if (!secure)
+                return done(null, socket);
+            // An IP address is not a valid TLS server name; the certificate is then checked against `host`.
+            done(null, external_node_tls_namespaceObject.connect({ socket, host, ...(external_node_net_namespaceObject.isIP(host) === 0 && { servername: host }) }));
+        });
+        connect.once('error', (error) => done(new Error(`could not reach the proxy: ${error.message}`)));
+        connect.end();
+        return undefined;
+    };
+    const destroy = agent.destroy.bind(agent);
+    agent.destroy = () => {
+        for (const request of opening)
+            request.destroy();
+        destroy();
+    };
+    return agent;
+}
+function credentialsHeader(proxy) {
+    if (proxy.username === '' && proxy.password === '')
+        return {};
+    // getProxyUrl's URL gives username and password already decoded.
+    return { 'proxy-authorization': `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}` };
+}
+
+;// CONCATENATED MODULE: ./src/http.ts
+
+
+
+/**
+ * A POST that failed before an answer was read. `sent` tells whether the request
+ * may have reached the server: only a request that was never sent is safe to repeat.
+ */
+class TransportError extends Error {
+    sent;
+    timedOut;
+    constructor(message, sent, timedOut = false) {
+        super(message);
+        this.name = 'TransportError';
+        this.sent = sent;
+        this.timedOut = timedOut;
+    }
+}
+// WeChat answers with a few hundred bytes; anything far larger is not its answer.
+const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * POSTs a JSON body and reads the whole answer, within `timeoutMs` for the attempt.
+ * Errors never contain the URL: its query may hold a token.
+ */
+function postJson(url, body, timeoutMs) {
+    const transport = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_namespaceObject;
+    const agent = agentFor(url);
+    return new Promise((resolve, reject) => {
+        let sent = false;
+        const fail = (error, timedOut = false) => reject(new TransportError(describeNetworkError(error), sent, timedOut));
+        const request = transport.request(url, {
+            method: 'POST',
+            agent,
+            headers: {
+                'Content-Type': 'application/json; charset=utf-8',
+                'Content-Length': Buffer.byteLength(body),
+                Accept: 'application/json',
+                'User-Agent': 'create-cloudbase-service',
+            },
+        });
+        const timer = setTimeout(() => {
+            request.destroy();
+            agent.destroy();
+            fail(new Error(`no answer within ${timeoutMs / 1000} s`), true);
+        }, timeoutMs);
+        const settle = () => clearTimeout(timer);
+        // 'finish' means the whole request was handed to the operating system: from then on
+        // the server may act on it, even if we never see its answer.
+        request.on('finish', () => {
+            sent = true;
+        });
+        // Set once the answer's headers arrived: a failure after that broke the answer, not the request.
+        let answerStatus;
+        const broken = () => {
+            settle();
+            fail(new Error(`the connection broke after HTTP ${answerStatus}, while the answer was being read`));
+        };
+        request.on('error', (error) => {
+            if (answerStatus !== undefined)
+                return broken();
+            settle();
+            fail(error);
+        });
+        request.on('response', (response) => {
+            answerStatus = response.statusCode;
+            const chunks = [];
+            let size = 0;
+            response.on('data', (chunk) => {
+                size += chunk.length;
+                if (size > MAX_BODY_BYTES) {
+                    settle();
+                    request.destroy();
+                    fail(new Error(`the answer is larger than ${MAX_BODY_BYTES} bytes`));
+                    return;
+                }
+                chunks.push(chunk);
+            });
+            response.on('aborted', broken);
+            response.on('error', broken);
+            response.on('end', () => {
+                settle();
+                resolve({
+                    status: response.statusCode ?? 0,
+                    statusText: response.statusMessage ?? '',
+                    text: Buffer.concat(chunks).toString('utf8'),
+                });
+            });
+        });
+        request.end(body);
+    });
+}
+function describeNetworkError(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    const { code, hostname } = error;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        return `DNS lookup of ${hostname ?? 'the host'} failed (${code})`;
+    if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+        return `${error.message}; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS`;
+    }
+    if (code === 'ECONNRESET' || error.message === 'socket hang up')
+        return 'the connection was reset before an answer arrived';
+    return error.message;
+}
+
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -10195,259 +10448,6 @@ function _function(params) {
 }
 
 
-;// CONCATENATED MODULE: ./src/errors.ts
-/** A failure that ends the run with its message as the one failure line. */
-class CallFailed extends Error {
-    /** WeChat's answer, when WeChat answered with an error: it becomes the step's outputs. */
-    outcome;
-    constructor(message, outcome) {
-        super(message);
-        this.name = 'CallFailed';
-        this.outcome = outcome;
-    }
-}
-const MASK = '***';
-/**
- * Removes every secret from a text that is about to leave the process (log, output,
- * summary, failure line), in the forms a URL or a JSON body would carry it. The token
- * query parameter is blanked whatever its value, in case a text holds a URL we did not build.
- */
-function redact(text, secrets) {
-    let clean = text;
-    const forms = secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]);
-    for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
-        if (form !== '')
-            clean = clean.split(form).join(MASK);
-    }
-    return clean.replace(/([?&]access_token=)[^&\s"'#<>]+/gi, `$1${MASK}`);
-}
-/** The message of anything thrown, without a stack trace. */
-function messageOf(error) {
-    if (error instanceof CallFailed)
-        return error.message;
-    if (error instanceof Error)
-        return `create-cloudbase-service failed unexpectedly: ${error.message}`;
-    return `create-cloudbase-service failed unexpectedly: ${String(error)}`;
-}
-
-;// CONCATENATED MODULE: external "node:http"
-const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-;// CONCATENATED MODULE: external "node:tls"
-const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-;// CONCATENATED MODULE: ./src/proxy.ts
-
-
-
-
-
-/**
- * The proxy for a request to `url`: HTTPS_PROXY / HTTP_PROXY (either case) unless NO_PROXY
- * lists the host, read exactly as @actions/http-client reads them for other actions.
- * Loopback hosts never go through a proxy.
- */
-function proxyFor(url) {
-    const proxy = getProxyUrl(url);
-    return proxy !== undefined && proxy.hostname !== '' ? proxy : undefined;
-}
-const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
-/** The passwords in the proxy variables, as written and decoded: as secret as the inputs. */
-function proxySecrets(env) {
-    const secrets = [];
-    for (const name of PROXY_VARIABLES) {
-        const value = env[name];
-        if (value === undefined || value === '')
-            continue;
-        let url;
-        try {
-            // Like @actions/http-client, a value without a scheme is taken as http://.
-            url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
-        }
-        catch {
-            continue;
-        }
-        if (url.password === '')
-            continue;
-        secrets.push(url.password);
-        try {
-            secrets.push(decodeURIComponent(url.password));
-        }
-        catch {
-            // Not valid percent-encoding: only the written form can be sent, and it is masked.
-        }
-    }
-    return [...new Set(secrets)];
-}
-/**
- * The agent for one request to `url`: a direct connection, or a CONNECT tunnel through the
- * proxy (with its basic credentials), then TLS to the target itself, so the proxy never
- * sees the request, the token in its query, or the answer.
- */
-function agentFor(url) {
-    const secure = url.protocol === 'https:';
-    const agent = secure ? new external_node_https_namespaceObject.Agent({ keepAlive: false }) : new external_node_http_namespaceObject.Agent({ keepAlive: false });
-    const proxy = proxyFor(url);
-    if (proxy === undefined)
-        return agent;
-    const opening = new Set();
-    agent.createConnection = (options, callback) => {
-        const host = options.hostname ?? options.host ?? url.hostname;
-        const target = `${external_node_net_namespaceObject.isIPv6(host) ? `[${host}]` : host}:${options.port ?? url.port}`;
-        const connect = (proxy.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_namespaceObject).request({
-            host: proxy.hostname.replace(/^\[|\]$/g, ''),
-            port: proxy.port === '' ? (proxy.protocol === 'https:' ? 443 : 80) : Number(proxy.port),
-            method: 'CONNECT',
-            path: target,
-            agent: false,
-            headers: { host: target, ...credentialsHeader(proxy) },
-        });
-        opening.add(connect);
-        // The agent's callback takes no stream with an error.
-        const give = callback;
-        const done = (error, stream) => {
-            opening.delete(connect);
-            give?.(error, stream);
-        };
-        connect.once('connect', (answer, socket, head) => {
-            if (answer.statusCode !== 200) {
-                socket.destroy();
-                const hint = answer.statusCode === 407 ? ': check the user and password in HTTPS_PROXY' : '';
-                return done(new Error(`the proxy answered HTTP ${answer.statusCode} to CONNECT${hint}`));
-            }
-            if (head.length > 0)
-                socket.unshift(head);
-            if (!secure)
-                return done(null, socket);
-            // An IP address is not a valid TLS server name; the certificate is then checked against `host`.
-            done(null, external_node_tls_namespaceObject.connect({ socket, host, ...(external_node_net_namespaceObject.isIP(host) === 0 && { servername: host }) }));
-        });
-        connect.once('error', (error) => done(new Error(`could not reach the proxy: ${error.message}`)));
-        connect.end();
-        return undefined;
-    };
-    const destroy = agent.destroy.bind(agent);
-    agent.destroy = () => {
-        for (const request of opening)
-            request.destroy();
-        destroy();
-    };
-    return agent;
-}
-function credentialsHeader(proxy) {
-    if (proxy.username === '' && proxy.password === '')
-        return {};
-    // getProxyUrl's URL gives username and password already decoded.
-    return { 'proxy-authorization': `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}` };
-}
-
-;// CONCATENATED MODULE: ./src/http.ts
-
-
-
-/**
- * A POST that failed before an answer was read. `sent` tells whether the request
- * may have reached the server: only a request that was never sent is safe to repeat.
- */
-class TransportError extends Error {
-    sent;
-    timedOut;
-    constructor(message, sent, timedOut = false) {
-        super(message);
-        this.name = 'TransportError';
-        this.sent = sent;
-        this.timedOut = timedOut;
-    }
-}
-// WeChat answers with a few hundred bytes; anything far larger is not its answer.
-const MAX_BODY_BYTES = 1024 * 1024;
-/**
- * POSTs a JSON body and reads the whole answer, within `timeoutMs` for the attempt.
- * Errors never contain the URL: its query may hold a token.
- */
-function postJson(url, body, timeoutMs) {
-    const transport = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_namespaceObject;
-    const agent = agentFor(url);
-    return new Promise((resolve, reject) => {
-        let sent = false;
-        const fail = (error, timedOut = false) => reject(new TransportError(describeNetworkError(error), sent, timedOut));
-        const request = transport.request(url, {
-            method: 'POST',
-            agent,
-            headers: {
-                'Content-Type': 'application/json; charset=utf-8',
-                'Content-Length': Buffer.byteLength(body),
-                Accept: 'application/json',
-                'User-Agent': 'create-cloudbase-service',
-            },
-        });
-        const timer = setTimeout(() => {
-            request.destroy();
-            agent.destroy();
-            fail(new Error(`no answer within ${timeoutMs / 1000} s`), true);
-        }, timeoutMs);
-        const settle = () => clearTimeout(timer);
-        // 'finish' means the whole request was handed to the operating system: from then on
-        // the server may act on it, even if we never see its answer.
-        request.on('finish', () => {
-            sent = true;
-        });
-        // Set once the answer's headers arrived: a failure after that broke the answer, not the request.
-        let answerStatus;
-        const broken = () => {
-            settle();
-            fail(new Error(`the connection broke after HTTP ${answerStatus}, while the answer was being read`));
-        };
-        request.on('error', (error) => {
-            if (answerStatus !== undefined)
-                return broken();
-            settle();
-            fail(error);
-        });
-        request.on('response', (response) => {
-            answerStatus = response.statusCode;
-            const chunks = [];
-            let size = 0;
-            response.on('data', (chunk) => {
-                size += chunk.length;
-                if (size > MAX_BODY_BYTES) {
-                    settle();
-                    request.destroy();
-                    fail(new Error(`the answer is larger than ${MAX_BODY_BYTES} bytes`));
-                    return;
-                }
-                chunks.push(chunk);
-            });
-            response.on('aborted', broken);
-            response.on('error', broken);
-            response.on('end', () => {
-                settle();
-                resolve({
-                    status: response.statusCode ?? 0,
-                    statusText: response.statusMessage ?? '',
-                    text: Buffer.concat(chunks).toString('utf8'),
-                });
-            });
-        });
-        request.end(body);
-    });
-}
-function describeNetworkError(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    const { code, hostname } = error;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-        return `DNS lookup of ${hostname ?? 'the host'} failed (${code})`;
-    if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
-        return `${error.message}; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS`;
-    }
-    if (code === 'ECONNRESET' || error.message === 'socket hang up')
-        return 'the connection was reset before an answer arrived';
-    return error.message;
-}
-
 ;// CONCATENATED MODULE: ./src/wechat.ts
 
 const CREATE_SERVICE = {
@@ -10490,14 +10490,13 @@ function createServiceBody(service) {
             body[key] = service[key];
     return body;
 }
-/** WeChat's answer to any call: errcode and errmsg, sometimes with other fields beside them. */
-const answerSchema = looseObject({
+/** WeChat's answer to createCloudbaseService: errcode (0 is success) and errmsg, perhaps with more beside. */
+const createAnswerSchema = looseObject({ errcode: schemas_number(), errmsg: optional(schemas_string()) });
+/** The token call answers `{component_access_token, expires_in}`, or errcode and errmsg. */
+const tokenAnswerSchema = looseObject({
     errcode: optional(schemas_number()),
     errmsg: optional(schemas_string()),
-});
-const tokenAnswerSchema = object({
-    component_access_token: schemas_string().check(_minLength(1)),
-    expires_in: optional(schemas_number()),
+    component_access_token: optional(schemas_string()),
 });
 function outcomeOf(answer) {
     const errmsg = answer.errmsg ?? '';
@@ -10566,14 +10565,8 @@ function backoffMs(attempt, random = Math.random) {
     return Math.round(ceiling * (0.5 + random() / 2));
 }
 const sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const createAnswer = looseObject({ errcode: schemas_number(), errmsg: optional(schemas_string()) });
-const tokenAnswer = looseObject({
-    errcode: optional(schemas_number()),
-    errmsg: optional(schemas_string()),
-    component_access_token: optional(schemas_string()),
-});
 async function createCloudbaseService(inputs, token, options) {
-    const { answer, attempts } = await callWeChat(CREATE_SERVICE, createAnswer, inputs.apiBaseUrl, token, createServiceBody(inputs.service), options);
+    const { answer, attempts } = await callWeChat(CREATE_SERVICE, createAnswerSchema, inputs.apiBaseUrl, token, createServiceBody(inputs.service), options);
     return { outcome: outcomeOf(answer), attempts };
 }
 /** Exchanges the platform's credentials for a component_access_token (SPEC §1). */
@@ -10583,7 +10576,7 @@ async function obtainComponentToken(credentials, apiBaseUrl, options) {
         component_appsecret: credentials.appsecret,
         component_verify_ticket: credentials.verifyTicket,
     };
-    const { answer, attempts } = await callWeChat(COMPONENT_TOKEN, tokenAnswer, apiBaseUrl, undefined, body, options);
+    const { answer, attempts } = await callWeChat(COMPONENT_TOKEN, tokenAnswerSchema, apiBaseUrl, undefined, body, options);
     if (answer.component_access_token !== undefined && answer.component_access_token !== '') {
         return answer.component_access_token;
     }

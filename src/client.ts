@@ -1,16 +1,18 @@
 import * as z from 'zod/mini';
 import { CallFailed } from './errors.ts';
 import { postJson, TransportError, type HttpAnswer } from './http.ts';
-import { proxyFor } from './proxy.ts';
 import type { Inputs } from './inputs.ts';
+import { proxyFor } from './proxy.ts';
 import {
   COMPONENT_TOKEN,
   CREATE_SERVICE,
+  createAnswerSchema,
   createServiceBody,
   describeFailure,
   endpoint,
   isBusy,
   outcomeOf,
+  tokenAnswerSchema,
   withAccessToken,
   type Call,
   type Outcome,
@@ -36,13 +38,6 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const createAnswer = z.looseObject({ errcode: z.number(), errmsg: z.optional(z.string()) });
-const tokenAnswer = z.looseObject({
-  errcode: z.optional(z.number()),
-  errmsg: z.optional(z.string()),
-  component_access_token: z.optional(z.string()),
-});
-
 export interface Created {
   outcome: Outcome;
   attempts: number;
@@ -51,7 +46,7 @@ export interface Created {
 export async function createCloudbaseService(inputs: Inputs, token: string, options: CallOptions): Promise<Created> {
   const { answer, attempts } = await callWeChat(
     CREATE_SERVICE,
-    createAnswer,
+    createAnswerSchema,
     inputs.apiBaseUrl,
     token,
     createServiceBody(inputs.service),
@@ -71,7 +66,7 @@ export async function obtainComponentToken(
     component_appsecret: credentials.appsecret,
     component_verify_ticket: credentials.verifyTicket,
   };
-  const { answer, attempts } = await callWeChat(COMPONENT_TOKEN, tokenAnswer, apiBaseUrl, undefined, body, options);
+  const { answer, attempts } = await callWeChat(COMPONENT_TOKEN, tokenAnswerSchema, apiBaseUrl, undefined, body, options);
   if (answer.component_access_token !== undefined && answer.component_access_token !== '') {
     return answer.component_access_token;
   }

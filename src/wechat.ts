@@ -52,15 +52,14 @@ export function createServiceBody(service: ServiceParams): ServiceParams {
   return body as ServiceParams;
 }
 
-/** WeChat's answer to any call: errcode and errmsg, sometimes with other fields beside them. */
-export const answerSchema = z.looseObject({
+/** WeChat's answer to createCloudbaseService: errcode (0 is success) and errmsg, perhaps with more beside. */
+export const createAnswerSchema = z.looseObject({ errcode: z.number(), errmsg: z.optional(z.string()) });
+
+/** The token call answers `{component_access_token, expires_in}`, or errcode and errmsg. */
+export const tokenAnswerSchema = z.looseObject({
   errcode: z.optional(z.number()),
   errmsg: z.optional(z.string()),
-});
-
-export const tokenAnswerSchema = z.object({
-  component_access_token: z.string().check(z.minLength(1)),
-  expires_in: z.optional(z.number()),
+  component_access_token: z.optional(z.string()),
 });
 
 export interface Outcome {
@@ -69,7 +68,7 @@ export interface Outcome {
   rid: string;
 }
 
-export function outcomeOf(answer: z.output<typeof answerSchema>): Outcome {
+export function outcomeOf(answer: { errcode?: number | undefined; errmsg?: string | undefined }): Outcome {
   const errmsg = answer.errmsg ?? '';
   return { errcode: answer.errcode ?? 0, errmsg, rid: ridOf(errmsg) };
 }
