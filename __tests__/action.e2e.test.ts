@@ -219,7 +219,7 @@ describe('WeChat errcodes', () => {
       expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH]);
       const rid = /rid: (\S+)$/.exec(String(fake.requests[0]?.answer?.['errmsg']))?.[1];
       expect(errors(run)).toHaveLength(1);
-      expect(errors(run)[0]).toMatch(new RegExp(`^api_component_token failed: errcode ${errcode} \\(${escapeRegExp(errmsg)}\\): ${escapeRegExp(remedy)}.* rid: ${rid}$`));
+      expect(errors(run)[0]).toMatch(new RegExp(`^api_component_token failed \\(the token step: no service was created\\): errcode ${errcode} \\(${escapeRegExp(errmsg)}\\): ${escapeRegExp(remedy)}.* rid: ${rid}$`));
       // The outputs carry WeChat's answer from the call that failed, so a later step can branch on errcode.
       expect(run.outputs).toEqual({
         errcode: String(errcode),

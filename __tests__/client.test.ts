@@ -195,7 +195,7 @@ describe('obtainComponentToken', () => {
       obtainComponentToken({ ...credentials(), verifyTicket: 'ticket@@@expired' }, new URL(fake.url), options()),
     );
     expect(message).toMatch(
-      /^api_component_token failed: errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired .* rid: [0-9a-f-]+$/,
+      /^api_component_token failed \(the token step: no service was created\): errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired .* rid: [0-9a-f-]+$/,
     );
   });
 });

@@ -102,7 +102,7 @@ describe('describeFailure', () => {
 
   it('names the token step when the exchange fails', () => {
     expect(describeFailure(COMPONENT_TOKEN, outcome(61005, 'component ticket is expired rid: r2'))).toMatch(
-      /^api_component_token failed: errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired/,
+      /^api_component_token failed \(the token step: no service was created\): errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired/,
     );
   });
 });

@@ -10451,12 +10451,12 @@ function _function(params) {
 ;// CONCATENATED MODULE: ./src/wechat.ts
 
 const CREATE_SERVICE = {
-    name: 'createCloudbaseService',
+    failed: 'createCloudbaseService failed',
     path: '/componenttcb/establishcloudbaserunserver',
     createsSomething: true,
 };
 const COMPONENT_TOKEN = {
-    name: 'api_component_token',
+    failed: 'api_component_token failed (the token step: no service was created)',
     path: '/cgi-bin/component/api_component_token',
     createsSomething: false,
 };
@@ -10545,7 +10545,7 @@ function describeFailure(call, outcome, attempts = 1) {
     const errmsg = outcome.errmsg.replace(/\s*,?\s*\brid:\s*[\w.-]+\s*$/, '').trim();
     const meaning = errmsg !== '' ? errmsg : (ERRCODES[outcome.errcode]?.meaning ?? 'no errmsg');
     const remedy = ERRCODES[outcome.errcode]?.remedy(outcome.errmsg);
-    return (`${call.name} failed: errcode ${outcome.errcode} (${meaning})` +
+    return (`${call.failed}: errcode ${outcome.errcode} (${meaning})` +
         (remedy !== undefined ? `: ${remedy}` : '') +
         (attempts > 1 ? ` [${attempts} attempts]` : '') +
         (outcome.rid !== '' ? ` rid: ${outcome.rid}` : ''));
@@ -10582,7 +10582,7 @@ async function obtainComponentToken(credentials, apiBaseUrl, options) {
     }
     const outcome = outcomeOf(answer);
     if (outcome.errcode === 0) {
-        throw new CallFailed(`${COMPONENT_TOKEN.name} failed: WeChat answered without a component_access_token`);
+        throw new CallFailed(`${COMPONENT_TOKEN.failed}: WeChat answered without a component_access_token`);
     }
     throw new CallFailed(describeFailure(COMPONENT_TOKEN, outcome, attempts), outcome);
 }
@@ -10614,7 +10614,7 @@ async function callWeChat(call, schema, apiBaseUrl, token, body, options) {
             if (error.sent)
                 throw new CallFailed(outcomeUnknown(call, where, error));
             if (attempt >= maxAttempts) {
-                throw new CallFailed(`${call.name} failed: could not reach ${where.href} (${error.message})` +
+                throw new CallFailed(`${call.failed}: could not reach ${where.href} (${error.message})` +
                     `${attempt > 1 ? ` on ${attempt} attempts` : ''}: check api_base_url, the runner's network and HTTPS_PROXY`);
             }
             await retry(attempt, `Could not reach ${where.host} (${error.message})`);
@@ -10629,7 +10629,7 @@ async function callWeChat(call, schema, apiBaseUrl, token, body, options) {
     }
 }
 function outcomeUnknown(call, where, error) {
-    return (`${call.name} failed: outcome unknown: the request was sent to ${where.href}, then ${error.message}.` +
+    return (`${call.failed}: outcome unknown: the request was sent to ${where.href}, then ${error.message}.` +
         (call.createsSomething
             ? ' It was not retried, so as not to create the service twice: check the CloudBase console before running again.'
             : ''));
@@ -10644,7 +10644,7 @@ function readAnswer(call, where, http, schema) {
         json = JSON.parse(http.text);
     }
     catch {
-        throw new CallFailed(`${call.name} failed: ${from}, and the body is not JSON: ${excerpt(http.text)}.${unknownOutcome}`);
+        throw new CallFailed(`${call.failed}: ${from}, and the body is not JSON: ${excerpt(http.text)}.${unknownOutcome}`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -10652,7 +10652,7 @@ function readAnswer(call, where, http, schema) {
         const problem = issue === undefined || issue.path.length === 0
             ? 'it is not a JSON object'
             : `${issue.path.join('.')} is not ${issue.code === 'invalid_type' ? `a ${issue.expected}` : 'valid'}`;
-        throw new CallFailed(`${call.name} failed: ${from}, and the body is not a WeChat answer (${problem}): ${excerpt(http.text)}.${unknownOutcome}`);
+        throw new CallFailed(`${call.failed}: ${from}, and the body is not a WeChat answer (${problem}): ${excerpt(http.text)}.${unknownOutcome}`);
     }
     return parsed.data;
 }

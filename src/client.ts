@@ -72,7 +72,7 @@ export async function obtainComponentToken(
   }
   const outcome = outcomeOf(answer);
   if (outcome.errcode === 0) {
-    throw new CallFailed(`${COMPONENT_TOKEN.name} failed: WeChat answered without a component_access_token`);
+    throw new CallFailed(`${COMPONENT_TOKEN.failed}: WeChat answered without a component_access_token`);
   }
   throw new CallFailed(describeFailure(COMPONENT_TOKEN, outcome, attempts), outcome);
 }
@@ -111,7 +111,7 @@ async function callWeChat<T extends z.ZodMiniType<{ errcode?: number | undefined
       if (error.sent) throw new CallFailed(outcomeUnknown(call, where, error));
       if (attempt >= maxAttempts) {
         throw new CallFailed(
-          `${call.name} failed: could not reach ${where.href} (${error.message})` +
+          `${call.failed}: could not reach ${where.href} (${error.message})` +
             `${attempt > 1 ? ` on ${attempt} attempts` : ''}: check api_base_url, the runner's network and HTTPS_PROXY`,
         );
       }
@@ -129,7 +129,7 @@ async function callWeChat<T extends z.ZodMiniType<{ errcode?: number | undefined
 
 function outcomeUnknown(call: Call, where: URL, error: TransportError): string {
   return (
-    `${call.name} failed: outcome unknown: the request was sent to ${where.href}, then ${error.message}.` +
+    `${call.failed}: outcome unknown: the request was sent to ${where.href}, then ${error.message}.` +
     (call.createsSomething
       ? ' It was not retried, so as not to create the service twice: check the CloudBase console before running again.'
       : '')
@@ -145,7 +145,7 @@ function readAnswer<T extends z.ZodMiniType>(call: Call, where: URL, http: HttpA
   try {
     json = JSON.parse(http.text);
   } catch {
-    throw new CallFailed(`${call.name} failed: ${from}, and the body is not JSON: ${excerpt(http.text)}.${unknownOutcome}`);
+    throw new CallFailed(`${call.failed}: ${from}, and the body is not JSON: ${excerpt(http.text)}.${unknownOutcome}`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
@@ -155,7 +155,7 @@ function readAnswer<T extends z.ZodMiniType>(call: Call, where: URL, http: HttpA
         ? 'it is not a JSON object'
         : `${issue.path.join('.')} is not ${issue.code === 'invalid_type' ? `a ${issue.expected}` : 'valid'}`;
     throw new CallFailed(
-      `${call.name} failed: ${from}, and the body is not a WeChat answer (${problem}): ${excerpt(http.text)}.${unknownOutcome}`,
+      `${call.failed}: ${from}, and the body is not a WeChat answer (${problem}): ${excerpt(http.text)}.${unknownOutcome}`,
     );
   }
   return parsed.data;

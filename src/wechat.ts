@@ -1,22 +1,23 @@
 import * as z from 'zod/mini';
 import type { ServiceParams } from './inputs.ts';
 
-/** One WeChat API call: its documented name and its path under api_base_url. */
+/** One WeChat API call: its path under api_base_url, and how its failures read. */
 export interface Call {
-  name: string;
   path: string;
+  /** How its failure line starts: it names the call, and for the token call says what that means. */
+  failed: string;
   /** Repeating it after WeChat may have acted could do the work twice. */
   createsSomething: boolean;
 }
 
 export const CREATE_SERVICE: Call = {
-  name: 'createCloudbaseService',
+  failed: 'createCloudbaseService failed',
   path: '/componenttcb/establishcloudbaserunserver',
   createsSomething: true,
 };
 
 export const COMPONENT_TOKEN: Call = {
-  name: 'api_component_token',
+  failed: 'api_component_token failed (the token step: no service was created)',
   path: '/cgi-bin/component/api_component_token',
   createsSomething: false,
 };
@@ -163,7 +164,7 @@ export function describeFailure(call: Call, outcome: Outcome, attempts = 1): str
   const meaning = errmsg !== '' ? errmsg : (ERRCODES[outcome.errcode]?.meaning ?? 'no errmsg');
   const remedy = ERRCODES[outcome.errcode]?.remedy(outcome.errmsg);
   return (
-    `${call.name} failed: errcode ${outcome.errcode} (${meaning})` +
+    `${call.failed}: errcode ${outcome.errcode} (${meaning})` +
     (remedy !== undefined ? `: ${remedy}` : '') +
     (attempts > 1 ? ` [${attempts} attempts]` : '') +
     (outcome.rid !== '' ? ` rid: ${outcome.rid}` : '')
