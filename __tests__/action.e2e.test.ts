@@ -51,6 +51,15 @@ async function act(inputs: Record<string, string>, env?: Record<string, string>)
   return run;
 }
 
+/** The outputs of a run that WeChat answered with an error. */
+const failedOutputs = (errcode: number, errmsg: string, rid: string) => ({
+  errcode: String(errcode),
+  errmsg: `${errmsg} rid: ${rid}`,
+  rid,
+  env_id: 'prod-2g59lad002c864a6',
+  service_name: 'pr-42',
+  created: 'false',
+});
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ridOfAnswer = (index = 0) => /rid: (\S+)$/.exec(String(fake.requestsTo(CREATE_PATH)[index]?.answer?.['errmsg']))?.[1] ?? '';
 
@@ -162,14 +171,7 @@ describe('WeChat errcodes', () => {
     expect(line?.startsWith(`createCloudbaseService failed: errcode ${errcode} (${errmsg}): `)).toBe(true);
     expect(line?.endsWith(` rid: ${rid}`)).toBe(true);
     expect(line).not.toContain('\n');
-    expect(run.outputs).toEqual({
-      errcode: String(errcode),
-      errmsg: `${errmsg} rid: ${rid}`,
-      rid,
-      env_id: 'prod-2g59lad002c864a6',
-      service_name: 'pr-42',
-      created: 'false',
-    });
+    expect(run.outputs).toEqual(failedOutputs(errcode, errmsg, rid));
     expect(run.summary).toContain(`<tr><td>errcode</td><td>${errcode}</td></tr>`);
   });
 
@@ -219,16 +221,10 @@ describe('WeChat errcodes', () => {
       expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH]);
       const rid = /rid: (\S+)$/.exec(String(fake.requests[0]?.answer?.['errmsg']))?.[1];
       expect(errors(run)).toHaveLength(1);
-      expect(errors(run)[0]).toMatch(new RegExp(`^api_component_token failed \\(the token step: no service was created\\): errcode ${errcode} \\(${escapeRegExp(errmsg)}\\): ${escapeRegExp(remedy)}.* rid: ${rid}$`));
+      const prefix = `api_component_token failed (the token step: no service was created): errcode ${errcode} (${errmsg}): ${remedy}`;
+      expect(errors(run)[0]).toMatch(new RegExp(`^${escapeRegExp(prefix)}.* rid: ${rid}$`));
       // The outputs carry WeChat's answer from the call that failed, so a later step can branch on errcode.
-      expect(run.outputs).toEqual({
-        errcode: String(errcode),
-        errmsg: `${errmsg} rid: ${rid}`,
-        rid,
-        env_id: 'prod-2g59lad002c864a6',
-        service_name: 'pr-42',
-        created: 'false',
-      });
+      expect(run.outputs).toEqual(failedOutputs(errcode, errmsg, rid ?? ''));
     });
   });
 });
