@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import * as net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_PATH, TOKEN_PATH, startFakeWeChat, type Fault, type FakeWeChat } from '../tools/fake-wechat.ts';
 import { NODE24, runAction, type ActionRun } from '../tools/run-action.ts';

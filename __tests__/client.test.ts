@@ -1,9 +1,8 @@
-import * as net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backoffMs, createCloudbaseService, excerpt, obtainComponentToken, type CallOptions } from '../src/client.ts';
 import { CallFailed } from '../src/errors.ts';
 import { parseInputs, readRawInputs, type Inputs } from '../src/inputs.ts';
-import { CREATE_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { closedPort, CREATE_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
 
 let fake: FakeWeChat;
 beforeAll(async () => {
@@ -56,13 +55,6 @@ async function failure(promise: Promise<unknown>): Promise<string> {
   return (error as CallFailed).message;
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('createCloudbaseService', () => {
   it('sends exactly the body and the token WeChat expects', async () => {

@@ -5,9 +5,8 @@
  * that the step ends within timeout_seconds × max_attempts plus backoff, and no leak.
  */
 import { randomUUID } from 'node:crypto';
-import * as net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { CREATE_PATH, startFakeWeChat, type Fault, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { closedPort, CREATE_PATH, startFakeWeChat, type Fault, type FakeWeChat } from '../tools/fake-wechat.ts';
 import { runAction, type ActionRun } from '../tools/run-action.ts';
 import { errors, expectCleanRun, infos } from './e2e.ts';
 
@@ -23,11 +22,7 @@ let runs: ActionRun[];
 
 beforeAll(async () => {
   fake = await startFakeWeChat();
-  // A port nothing listens on: connection refused.
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  refusedUrl = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  await new Promise((resolve) => server.close(resolve));
+  refusedUrl = `http://127.0.0.1:${await closedPort()}`;
 });
 afterAll(() => fake.close());
 beforeEach(() => {

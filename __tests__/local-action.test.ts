@@ -9,9 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { CREATE_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
-import { NODE24, ROOT } from '../tools/run-action.ts';
+import { actionMetadata, NODE24, ROOT } from '../tools/run-action.ts';
 
 const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
 let fake: FakeWeChat;
@@ -27,7 +26,7 @@ afterAll(async () => {
 });
 
 it('.env.example names only inputs that action.yml declares, and points at the fake API', () => {
-  const declared = Object.keys((parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: object }).inputs);
+  const declared = Object.keys(actionMetadata().inputs);
   const names = [...example.matchAll(/^(INPUT_[A-Z_]+)=/gm)].map((match) => match[1]);
   expect(names.length).toBeGreaterThan(0);
   for (const name of names) expect(declared.map((input) => `INPUT_${input.toUpperCase()}`)).toContain(name);

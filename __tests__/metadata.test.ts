@@ -1,21 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { DEFAULT_API_BASE_URL, INPUT_NAMES, parseInputs, readRawInputs } from '../src/inputs.ts';
 import { ERRCODES } from '../src/wechat.ts';
-import { actionDefaults, ROOT } from '../tools/run-action.ts';
+import { actionDefaults, actionMetadata, ROOT } from '../tools/run-action.ts';
 
-interface ActionMetadata {
-  name: string;
-  description: string;
-  branding: { icon: string; color: string };
-  inputs: Record<string, { description: string; required?: boolean; default?: string }>;
-  outputs: Record<string, { description: string }>;
-  runs: { using: string; main: string };
-}
-
-const metadata = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionMetadata;
+const metadata = actionMetadata();
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   type: string;

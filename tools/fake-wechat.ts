@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 
 export const CREATE_PATH = '/componenttcb/establishcloudbaserunserver';
@@ -249,6 +250,15 @@ export class FakeWeChat {
     this.tokens.add(token);
     return { component_access_token: token, expires_in: 7200 };
   }
+}
+
+/** A port on 127.0.0.1 that nothing listens on: connecting to it is refused. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export async function startFakeWeChat(options: FakeWeChatOptions = {}): Promise<FakeWeChat> {

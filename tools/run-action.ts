@@ -43,13 +43,24 @@ export interface RunOptions {
   killAfterMs?: number;
 }
 
+/** action.yml, parsed: the parts the runner and the tests read. */
+export interface ActionMetadata {
+  name: string;
+  description: string;
+  branding: { icon: string; color: string };
+  inputs: Record<string, { description: string; required?: boolean; default?: string }>;
+  outputs: Record<string, { description: string }>;
+  runs: { using: string; main: string };
+}
+
+export function actionMetadata(): ActionMetadata {
+  return parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionMetadata;
+}
+
 /** The defaults action.yml declares, which the runner passes as INPUT_* when an input is not given. */
 export function actionDefaults(): Record<string, string> {
-  const metadata = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
-    inputs: Record<string, { default?: string }>;
-  };
   const defaults: Record<string, string> = {};
-  for (const [name, input] of Object.entries(metadata.inputs)) {
+  for (const [name, input] of Object.entries(actionMetadata().inputs)) {
     if (input.default !== undefined) defaults[name] = String(input.default);
   }
   return defaults;
