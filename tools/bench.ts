@@ -9,13 +9,13 @@
  *
  *   npm run bench [-- --runs 30] [-- --bundle path/to/index.js] [-- --cpu-prof]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFakeWeChat } from './fake-wechat.ts';
-import { BUNDLE, inputEnv, NODE24, parseOutputsFile, ROOT } from './run-action.ts';
+import { BUNDLE, NODE24, ROOT, runAction } from './run-action.ts';
 
 const TARGET_RATIO = 1.5;
 const TARGET_BUNDLE_BYTES = 700_000;
@@ -37,42 +37,26 @@ const rssProbe = join(ROOT, 'tools', 'bench-rss.mjs');
 
 const fake = await startFakeWeChat();
 const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-const outputs = join(dir, 'output');
-const env = {
-  PATH: process.env['PATH'] ?? '',
-  HOME: dir,
-  GITHUB_ACTIONS: 'true',
-  RUNNER_TEMP: dir,
-  GITHUB_OUTPUT: outputs,
-  GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-  ...inputEnv({
-    access_token: 'test-component-access-token',
-    env_id: 'prod-2g59lad002c864a6',
-    service_name: 'bench',
-    is_public: 'true',
-    api_base_url: fake.url,
-  }),
+const inputs = {
+  access_token: 'test-component-access-token',
+  env_id: 'prod-2g59lad002c864a6',
+  service_name: 'bench',
+  is_public: 'true',
+  api_base_url: fake.url,
 };
 
-/** One whole process; its wall time in ms. Fails loudly if the run did not succeed. */
-async function timed(script: string, nodeArgs: string[] = [], extraEnv: Record<string, string> = {}): Promise<number> {
-  writeFileSync(outputs, '');
-  writeFileSync(env.GITHUB_STEP_SUMMARY, '');
-  const started = performance.now();
-  const child = spawn(NODE24, [...nodeArgs, script], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const wall = performance.now() - started;
-  if (code !== 0 || parseOutputsFile(readFileSync(outputs, 'utf8'))['created'] !== 'true') {
-    throw new Error(`${relative(ROOT, script)} did not succeed (exit ${code}): ${stderr}`);
+/** One whole process, run as a runner runs it; its wall time in ms. Fails loudly if the run did not succeed. */
+async function timed(entry: string, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<number> {
+  const run = await runAction({ inputs, entry, nodeArgs, env });
+  if (run.exitCode !== 0 || run.outputs['created'] !== 'true') {
+    throw new Error(`${relative(ROOT, entry)} did not succeed (exit ${run.exitCode}): ${run.stderr}`);
   }
-  return wall;
+  return run.durationMs;
 }
 
-async function peakRssMb(script: string): Promise<number> {
+async function peakRssMb(entry: string): Promise<number> {
   const file = join(dir, 'rss');
-  await timed(script, ['--import', rssProbe], { BENCH_RSS_FILE: file });
+  await timed(entry, ['--import', rssProbe], { BENCH_RSS_FILE: file });
   return Number(readFileSync(file, 'utf8')) / 1024;
 }
 
@@ -116,7 +100,7 @@ try {
     [`(a) ${relative(ROOT, bundle)}`, `${a.toFixed(1)} ms`, `${peak.toFixed(1)} MB`],
     ['(b) floor: Node built-ins only', `${b.toFixed(1)} ms`, `${Math.max(...rss.floor).toFixed(1)} MB`],
   ];
-  console.log(`Startup budget: Node ${await nodeVersion()}, ${runs} runs each after ${warmup} warm-up runs, fake WeChat API on 127.0.0.1\n`);
+  console.log(`Startup budget: Node ${execFileSync(NODE24, ['--version'], { encoding: 'utf8' }).trim()}, ${runs} runs each after ${warmup} warm-up runs, fake WeChat API on 127.0.0.1\n`);
   for (const [name, wall, memory] of rows) console.log(`${name.padEnd(36)}${wall.padStart(12)}${memory.padStart(12)}`);
   console.log('');
   console.log(`ratio a/b     ${ratio.toFixed(2)}   (target ≤ ${TARGET_RATIO})   ${verdict(ratio <= TARGET_RATIO)}`);
@@ -126,12 +110,4 @@ try {
 } finally {
   await fake.close();
   rmSync(dir, { recursive: true, force: true });
-}
-
-async function nodeVersion(): Promise<string> {
-  const child = spawn(NODE24, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await new Promise((resolve) => child.on('close', resolve));
-  return out.trim();
 }
