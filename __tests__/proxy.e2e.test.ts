@@ -22,6 +22,8 @@ const TOKEN = `tok-${randomUUID()}`;
 const PROXY_USER = 'ci-runner';
 const PROXY_PASSWORD = `p@ss:${randomUUID()}`; // '@' and ':' must be percent-encoded in the URL
 const PROXY_PASSWORD_IN_URL = encodeURIComponent(PROXY_PASSWORD);
+/** The Proxy-Authorization header the proxy accepts: basic auth with the decoded user and password. */
+const CREDENTIALS = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
 
 interface Tunnel {
   target: string;
@@ -32,7 +34,6 @@ interface Tunnel {
 async function startProxy(upstreamPort: number): Promise<{ port: number; tunnels: Tunnel[]; close: () => Promise<void> }> {
   const tunnels: Tunnel[] = [];
   const sockets = new Set<net.Socket>();
-  const expected = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
   const server = http.createServer((_request, response) => {
     response.writeHead(405).end('this proxy only tunnels');
   });
@@ -41,7 +42,7 @@ async function startProxy(upstreamPort: number): Promise<{ port: number; tunnels
     const target = request.url ?? '';
     const authorization = request.headers['proxy-authorization'];
     tunnels.push({ target, authorization });
-    if (authorization !== expected) {
+    if (authorization !== CREDENTIALS) {
       client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n');
       return;
     }
@@ -118,8 +119,7 @@ afterEach(() => {
 
 // No api_base_url: the action calls https://api.weixin.qq.com, as in production.
 const inputs = { access_token: TOKEN, env_id: 'prod-2g59lad002c864a6', service_name: 'pr-7', is_public: 'false' };
-const proxyUrl = (password = PROXY_PASSWORD_IN_URL) => `http://${PROXY_USER}:${password}@127.0.0.1:${proxy.port}`;
-const credentials = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
+const proxyUrl = (password = PROXY_PASSWORD_IN_URL, port = proxy.port) => `http://${PROXY_USER}:${password}@127.0.0.1:${port}`;
 
 async function act(given: Record<string, string>, env: Record<string, string>): Promise<ActionRun> {
   const run = await runAction({ inputs: given, env: { NODE_EXTRA_CA_CERTS: caFile, ...env } });
@@ -131,7 +131,7 @@ describe('HTTPS_PROXY', () => {
   it.each(['HTTPS_PROXY', 'https_proxy'])('%s carries the call to api.weixin.qq.com, with the proxy credentials', async (name) => {
     const run = await act(inputs, { [name]: proxyUrl() });
     expect(run.exitCode).toBe(0);
-    expect(proxy.tunnels).toEqual([{ target: `${WECHAT}:443`, authorization: credentials }]);
+    expect(proxy.tunnels).toEqual([{ target: `${WECHAT}:443`, authorization: CREDENTIALS }]);
     const [request] = fake.requests;
     expect(fake.requests).toHaveLength(1);
     expect(request?.path).toBe(CREATE_PATH);
@@ -155,8 +155,8 @@ describe('HTTPS_PROXY', () => {
     expect(run.exitCode).toBe(0);
     expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, CREATE_PATH]);
     expect(proxy.tunnels).toEqual([
-      { target: `${WECHAT}:443`, authorization: credentials },
-      { target: `${WECHAT}:443`, authorization: credentials },
+      { target: `${WECHAT}:443`, authorization: CREDENTIALS },
+      { target: `${WECHAT}:443`, authorization: CREDENTIALS },
     ]);
   });
 
@@ -195,7 +195,7 @@ describe('HTTPS_PROXY', () => {
     try {
       const run = await act(
         { ...inputs, timeout_seconds: '1', max_attempts: '1' },
-        { HTTPS_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD_IN_URL}@127.0.0.1:${port}` },
+        { HTTPS_PROXY: proxyUrl(PROXY_PASSWORD_IN_URL, port) },
       );
       expect(run.exitCode).toBe(1);
       expect(run.durationMs).toBeLessThan(5000);
