@@ -1,5 +1,16 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CREATE_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import {
+  CREATE_PATH,
+  CREATE_VERSION_PATH,
+  DELETE_SERVICE_PATH,
+  DELETE_VERSION_PATH,
+  LIST_SERVICES_PATH,
+  LIST_VERSIONS_PATH,
+  TOKEN_PATH,
+  startFakeWeChat,
+  type FakeWeChat,
+} from '../tools/fake-wechat.ts';
 
 // The fake stands in for WeChat in every other test, so it is tested against the API's documented behaviour.
 let fake: FakeWeChat;
@@ -100,5 +111,496 @@ describe('fake api_component_token', () => {
   ])('answers %s with %s', async (_, change, expected) => {
     const { text } = await call(TOKEN_PATH, { body: JSON.stringify({ ...credentials(), ...change }) });
     expect(JSON.parse(text).errcode).toBe(expected);
+  });
+});
+
+const ENV = minimal.env_id;
+const OK = /^ok rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/;
+const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const notFound = (what: string) => new RegExp(String.raw`^tcb api error TcbCode: \[ResourceNotFound\] TcbMessage: \[${what} not found\] rid: \S+$`);
+const newVersion = {
+  env_id: ENV,
+  server_name: 'ss1',
+  upload_type: 'image',
+  flow_ratio: 100,
+  cpu: 0.25,
+  mem: 0.5,
+  min_num: 0,
+  max_num: 5,
+  policy_type: 'cpu',
+  policy_threshold: 60,
+  container_port: 80,
+  image_info: { image_url: 'ccr.ccs.tencentyun.com/ns/app:1' },
+  env_params: JSON.stringify({ NODE_ENV: 'preview' }),
+  version_remark: 'pr-7',
+  image_secret_info: { registry_server: 'ccr.ccs.tencentyun.com', user_name: 'u', password: 'p', email: 'e@example.com' },
+};
+
+/** POSTs a JSON body with the valid token; WeChat's answer. */
+async function post(path: string, body: unknown): Promise<Record<string, unknown> & { errcode: number; errmsg: string }> {
+  const { text } = await call(path, { token: TOKEN, body: JSON.stringify(body) });
+  return JSON.parse(text) as Record<string, unknown> & { errcode: number; errmsg: string };
+}
+
+const listVersionStatuses = async (body: Record<string, unknown> = {}) =>
+  ((await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', ...body })).items as Array<{ status: string }>).map((item) => item.status);
+
+/** A time WeChat shows, in Beijing time, as milliseconds since the epoch. */
+const beijing = (time: unknown) => Date.parse(`${String(time).replace(' ', 'T')}+08:00`);
+
+describe('fake CloudBase Run state across calls', () => {
+  it('refuses a second create of the same name with ResourceInUse and changes nothing', async () => {
+    expect((await post(CREATE_PATH, minimal)).errcode).toBe(0);
+    const again = await post(CREATE_PATH, { ...minimal, is_public: false });
+    expect(again.errcode).toBe(-501000);
+    expect(again.errmsg).toMatch(/^tcb api error TcbCode: \[ResourceInUse\] TcbMessage: \[service already exists\] rid: [0-9a-f-]{26}$/);
+    expect(fake.created).toEqual([`${ENV}/ss1`]);
+    expect(fake.services(ENV)).toEqual(['ss1']);
+    // The same name in another environment is another service.
+    expect((await post(CREATE_PATH, { ...minimal, env_id: 'other-env' })).errcode).toBe(0);
+    expect(fake.created).toEqual([`${ENV}/ss1`, 'other-env/ss1']);
+  });
+
+  it('lists created and seeded services with getcslist, in creation order, with the documented fields', async () => {
+    const before = Date.now();
+    fake.addService(ENV, 'seeded');
+    expect((await post(CREATE_PATH, minimal)).errcode).toBe(0);
+    fake.addService('other-env', 'elsewhere');
+    const answer = await post(LIST_SERVICES_PATH, { env: ENV, offset: 0, limit: 20 });
+    const item = (server_name: string) => ({
+      server_name,
+      status: 'succ',
+      vpcid: '',
+      image_repo: '',
+      created_time: expect.stringMatching(TIME),
+      updated_time: expect.stringMatching(TIME),
+    });
+    expect(answer).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), total: 2, cslist: [item('seeded'), item('ss1')] });
+    const cslist = answer['cslist'] as Array<Record<string, unknown>>;
+    // Beijing time, to the second.
+    for (const time of cslist.flatMap((entry) => [entry['created_time'], entry['updated_time']])) {
+      expect(beijing(time)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+      expect(beijing(time)).toBeLessThanOrEqual(Date.now());
+    }
+    expect(fake.services(ENV)).toEqual(['seeded', 'ss1']);
+    expect(await post(LIST_SERVICES_PATH, { env: 'empty-env' })).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), total: 0, cslist: [] });
+  });
+
+  it('creates versions named <service>-NNN and lists them with getcsversionlist, with the documented fields', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-002', status: 'build_fail', flow_ratio: 30 }]);
+    const created = await post(CREATE_VERSION_PATH, newVersion);
+    expect(created).toEqual({
+      errcode: 0,
+      errmsg: expect.stringMatching(OK),
+      result: 'creating',
+      version_name: 'ss1-001',
+      run_id: expect.stringMatching(/^run-[0-9a-f]{16}$/),
+    });
+    // The seeded ss1-002 is skipped, not given twice.
+    expect((await post(CREATE_VERSION_PATH, { ...newVersion, flow_ratio: 0, min_num: 1, max_num: 50 }))['version_name']).toBe('ss1-003');
+    const answer = await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', offset: 0, limit: 20 });
+    const item = (version_name: string, status: string, flow_ratio: number, min_replicas: number, max_replicas: number) => ({
+      version_name,
+      status,
+      created_time: expect.stringMatching(TIME),
+      updated_time: expect.stringMatching(TIME),
+      flow_ratio,
+      buildid: expect.any(Number),
+      upload_type: 'image',
+      min_replicas,
+      max_replicas,
+    });
+    expect(answer).toEqual({
+      errcode: 0,
+      errmsg: expect.stringMatching(OK),
+      total: 3,
+      items: [item('ss1-002', 'build_fail', 30, 0, 5), item('ss1-001', 'building', 100, 0, 5), item('ss1-003', 'building', 0, 1, 50)],
+    });
+    const buildids = (answer['items'] as Array<{ buildid: number }>).map((entry) => entry.buildid);
+    expect(new Set(buildids).size).toBe(3);
+    expect(fake.versions(ENV, 'ss1').map((version) => version.version_name)).toEqual(['ss1-002', 'ss1-001', 'ss1-003']);
+    expect(fake.versions(ENV, 'nothing')).toEqual([]);
+  });
+
+  it('deletes versions; the last one with is_delete_server takes the service with it', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }, { version_name: 'ss1-002' }]);
+    const deleted = await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_server: true });
+    expect(deleted).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), result: 'succ' });
+    // Not the last version: the service stays.
+    expect(fake.services(ENV)).toEqual(['ss1']);
+    expect(fake.versions(ENV, 'ss1').map((version) => version.version_name)).toEqual(['ss1-002']);
+    const again = await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001' });
+    expect(again.errcode).toBe(-501000);
+    expect(again.errmsg).toMatch(notFound('version'));
+    const last = await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-002', is_delete_server: true, is_delete_image: true });
+    expect(last.errcode).toBe(0);
+    expect(fake.services(ENV)).toEqual([]);
+    expect((await post(LIST_SERVICES_PATH, { env: ENV }))['total']).toBe(0);
+    const gone = await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-002' });
+    expect(gone.errmsg).toMatch(notFound('service'));
+  });
+
+  it('keeps a service whose last version is deleted without is_delete_server', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
+    expect((await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_server: false })).errcode).toBe(0);
+    expect(fake.services(ENV)).toEqual(['ss1']);
+    expect(fake.versions(ENV, 'ss1')).toEqual([]);
+  });
+
+  it('delcontainerservice refuses a service with versions and deletes one without', async () => {
+    expect((await post(CREATE_PATH, minimal)).errcode).toBe(0);
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    const refused = await post(DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1' });
+    expect(refused.errcode).toBe(-501000);
+    expect(refused.errmsg).toMatch(/^tcb api error TcbCode: \[OperationDenied\] TcbMessage: \[service has versions, delete them first\] rid: \S+$/);
+    expect(fake.services(ENV)).toEqual(['ss1']);
+    expect((await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001' })).errcode).toBe(0);
+    expect(await post(DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1' })).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK) });
+    expect(fake.services(ENV)).toEqual([]);
+    // Created again, it starts over.
+    expect((await post(CREATE_PATH, minimal)).errcode).toBe(0);
+    expect(fake.created).toEqual([`${ENV}/ss1`, `${ENV}/ss1`]);
+    expect(fake.versions(ENV, 'ss1')).toEqual([]);
+  });
+
+  it.each([
+    ['getcsversionlist', LIST_VERSIONS_PATH, { env: ENV, service_name: 'nope' }],
+    ['delcontainerservice', DELETE_SERVICE_PATH, { env: ENV, service_name: 'nope' }],
+    ['deletecloudbaserunserverversion', DELETE_VERSION_PATH, { env_id: ENV, server_name: 'nope', version_name: 'nope-001' }],
+    ['createcloudbaserunserverversion', CREATE_VERSION_PATH, { ...newVersion, server_name: 'nope' }],
+  ])('%s answers ResourceNotFound for an unknown service', async (_, path, body) => {
+    fake.addService('other-env', 'nope', [{ version_name: 'nope-001' }]);
+    const answer = await post(path, body);
+    expect(answer).toEqual({ errcode: -501000, errmsg: expect.stringMatching(notFound('service')) });
+    expect(fake.services(ENV)).toEqual([]);
+    expect(fake.versions('other-env', 'nope')).toHaveLength(1);
+  });
+});
+
+describe('fake list paging', () => {
+  const names = (answer: Record<string, unknown>) => (answer['cslist'] as Array<{ server_name: string }>).map((item) => item.server_name);
+
+  it('pages getcslist by offset and limit, with the whole total, 20 by default', async () => {
+    for (let i = 1; i <= 25; i += 1) fake.addService(ENV, `s${i}`);
+    const page = await post(LIST_SERVICES_PATH, { env: ENV, offset: 3, limit: 2 });
+    expect(page['total']).toBe(25);
+    expect(names(page)).toEqual(['s4', 's5']);
+    const first = await post(LIST_SERVICES_PATH, { env: ENV });
+    expect(names(first)).toEqual(Array.from({ length: 20 }, (_, i) => `s${i + 1}`));
+    expect(names(await post(LIST_SERVICES_PATH, { env: ENV, offset: 20 }))).toEqual(['s21', 's22', 's23', 's24', 's25']);
+    const past = await post(LIST_SERVICES_PATH, { env: ENV, offset: 25, limit: 5 });
+    expect([past['total'], past['cslist']]).toEqual([25, []]);
+  });
+
+  it('caps a page at pageCap whatever limit asks, for both lists', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'v1' }, { version_name: 'v2' }, { version_name: 'v3' }, { version_name: 'v4' }]);
+    for (let i = 1; i <= 4; i += 1) fake.addService(ENV, `s${i}`);
+    fake.pageCap = 3;
+    const services = await post(LIST_SERVICES_PATH, { env: ENV, offset: 1, limit: 20 });
+    expect([services['total'], names(services)]).toEqual([5, ['s1', 's2', 's3']]);
+    expect(names(await post(LIST_SERVICES_PATH, { env: ENV, limit: 2 }))).toEqual(['ss1', 's1']);
+    const versions = await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', offset: 0, limit: 20 });
+    expect(versions['total']).toBe(4);
+    expect((versions['items'] as Array<{ version_name: string }>).map((item) => item.version_name)).toEqual(['v1', 'v2', 'v3']);
+    const rest = await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', offset: 3 });
+    expect((rest['items'] as Array<{ version_name: string }>).map((item) => item.version_name)).toEqual(['v4']);
+  });
+});
+
+describe('fake version lifecycle', () => {
+  beforeEach(() => fake.addService(ENV, 'ss1'));
+
+  it('builds for two reads, then runs, by default', async () => {
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    // Reading the fake's own state is not a read.
+    expect(fake.versions(ENV, 'ss1').map((version) => version.status)).toEqual(['building']);
+    expect(await listVersionStatuses()).toEqual(['building']);
+    expect(await listVersionStatuses()).toEqual(['building']);
+    expect(await listVersionStatuses()).toEqual(['normal']);
+    expect(await listVersionStatuses()).toEqual(['normal']);
+    expect(fake.versions(ENV, 'ss1').map((version) => version.status)).toEqual(['normal']);
+  });
+
+  it('follows versionLifecycle, counting only the reads whose page lists the version', async () => {
+    fake.versionLifecycle = [{ status: 'building', reads: 3 }, { status: 'build_fail' }];
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    fake.versionLifecycle = [{ status: 'building' }];
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    // A page that lists only the second version leaves the first one's count alone.
+    expect(await listVersionStatuses({ offset: 1 })).toEqual(['building']);
+    expect(await listVersionStatuses()).toEqual(['building', 'building']);
+    expect(await listVersionStatuses()).toEqual(['building', 'building']);
+    expect(await listVersionStatuses()).toEqual(['building', 'building']);
+    expect(await listVersionStatuses()).toEqual(['build_fail', 'building']);
+    for (let i = 0; i < 5; i += 1) expect(await listVersionStatuses()).toEqual(['build_fail', 'building']);
+  });
+
+  it('ends a time-based step ms after it began, whether read or not, and dates the change', async () => {
+    fake.versionLifecycle = [{ status: 'building', ms: 300 }, { status: 'deploying', ms: 300 }, { status: 'normal' }];
+    const start = Date.now();
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    expect(await listVersionStatuses()).toEqual(['building']);
+    expect(await listVersionStatuses()).toEqual(['building']);
+    await new Promise((resolve) => setTimeout(resolve, 700 - (Date.now() - start)));
+    const [item] = (await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1' }))['items'] as Array<Record<string, unknown>>;
+    expect(item?.['status']).toBe('normal');
+    // It became normal 600 ms after the create (to the second).
+    expect(beijing(item?.['updated_time'])).toBeGreaterThanOrEqual(Math.floor((start + 600) / 1000) * 1000);
+    expect(beijing(item?.['updated_time'])).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('takes the lifecycle when the version is created', async () => {
+    fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    // Changed in place as well as replaced.
+    fake.versionLifecycle.splice(0, 2, { status: 'building', reads: 5 });
+    expect(await listVersionStatuses()).toEqual(['building']);
+    fake.versionLifecycle = [{ status: 'building' }];
+    expect(await listVersionStatuses()).toEqual(['normal']);
+  });
+
+  it('answers without version_name when omitVersionName is set', async () => {
+    fake.omitVersionName = true;
+    const answer = await post(CREATE_VERSION_PATH, newVersion);
+    expect(answer).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), result: 'creating', run_id: expect.stringMatching(/^run-/) });
+    expect(fake.versions(ENV, 'ss1').map((version) => version.version_name)).toEqual(['ss1-001']);
+  });
+});
+
+describe('fake parameter checks of the CloudBase Run calls', () => {
+  const calls = [
+    ['getcslist', LIST_SERVICES_PATH, { env: ENV, offset: 0, limit: 20 }],
+    ['getcsversionlist', LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', offset: 0, limit: 20 }],
+    ['delcontainerservice', DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1' }],
+    ['deletecloudbaserunserverversion', DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001' }],
+    ['createcloudbaserunserverversion', CREATE_VERSION_PATH, newVersion],
+  ] as const;
+
+  it.each(calls)('%s makes the shared checks in order, and acts on none of them', async (_, path, body) => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
+    const valid = JSON.stringify(body);
+    const refusal = async (init: { method?: string; token?: string; body?: string }) => {
+      const { text } = await call(path, init);
+      const answer = JSON.parse(text) as { errcode: number; errmsg: string };
+      expect(answer.errmsg).toMatch(/ rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
+      return `${answer.errcode} ${answer.errmsg.replace(/ rid: .*$/, '')}`;
+    };
+    expect(await refusal({ method: 'GET', token: TOKEN })).toBe('43002 require POST method');
+    expect(await refusal({ body: valid })).toBe('41001 access_token missing');
+    expect(await refusal({ token: 'expired-component-access-token', body: valid })).toBe('42001 access_token expired');
+    expect(await refusal({ token: 'nope', body: valid })).toBe('40014 invalid access_token');
+    expect(await refusal({ token: TOKEN, body: '' })).toBe('44002 empty post data');
+    expect(await refusal({ token: TOKEN, body: '{"env":' })).toBe('47001 data format error');
+    expect(await refusal({ token: TOKEN, body: '[]' })).toBe('47001 data format error');
+    expect(await refusal({ token: TOKEN, body: JSON.stringify({ ...body, surprise: 1 }) })).toBe('40097 invalid args surprise');
+    fake.environmentsWithoutCloudBase.add(ENV);
+    expect(await refusal({ token: TOKEN, body: valid })).toBe('85088 no qbase privilege');
+    fake.ipWhitelist = ['203.0.113.7'];
+    // The IP check comes before the body's.
+    expect(await refusal({ token: TOKEN, body: '' })).toBe('61004 access clientip is not registered requestIP: 127.0.0.1');
+    expect(fake.services(ENV)).toEqual(['ss1']);
+    expect(fake.versions(ENV, 'ss1').map((version) => version.version_name)).toEqual(['ss1-001']);
+  });
+
+  it.each([
+    ['getcslist with env_id', LIST_SERVICES_PATH, { env_id: ENV }, 'env'],
+    ['getcsversionlist with env_id', LIST_VERSIONS_PATH, { env_id: ENV, service_name: 'ss1' }, 'env'],
+    ['getcsversionlist with server_name', LIST_VERSIONS_PATH, { env: ENV, server_name: 'ss1' }, 'service_name'],
+    ['delcontainerservice with env_id', DELETE_SERVICE_PATH, { env_id: ENV, service_name: 'ss1' }, 'env'],
+    ['delcontainerservice with server_name', DELETE_SERVICE_PATH, { env: ENV, server_name: 'ss1' }, 'service_name'],
+    ['deletecloudbaserunserverversion with env', DELETE_VERSION_PATH, { env: ENV, server_name: 'ss1', version_name: 'ss1-001' }, 'env_id'],
+    ['deletecloudbaserunserverversion with service_name', DELETE_VERSION_PATH, { env_id: ENV, service_name: 'ss1', version_name: 'ss1-001' }, 'server_name'],
+    ['createcloudbaserunserverversion with service_name', CREATE_VERSION_PATH, { ...newVersion, server_name: undefined, service_name: 'ss1' }, 'server_name'],
+    ['createcloudbaserunserverversion with env', CREATE_VERSION_PATH, { ...newVersion, env_id: undefined, env: ENV }, 'env_id'],
+    ['createcloudbaserunserverversion without container_port', CREATE_VERSION_PATH, { ...newVersion, container_port: undefined }, 'container_port'],
+    ['establishcloudbaserunserver with server_name', CREATE_PATH, { env_id: ENV, server_name: 'ss1', is_public: true }, 'service_name'],
+  ])('answers %s (the other generation’s name) with 40101', async (_, path, body, missing) => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
+    const answer = await post(path, body);
+    expect(answer).toEqual({ errcode: 40101, errmsg: expect.stringMatching(new RegExp(`^missing parameter ${missing} rid: \\S+$`)) });
+    expect(fake.versions(ENV, 'ss1')).toHaveLength(1);
+  });
+
+  it.each([
+    ['env_params as an object', { env_params: { NODE_ENV: 'preview' } }, 'env_params'],
+    ['env_params as a string that is not a JSON object', { env_params: '["a"]' }, 'env_params'],
+    ['container_port as a numeric string', { container_port: '80' }, 'container_port'],
+    ['container_port 0', { container_port: 0 }, 'container_port'],
+    ['cpu as a numeric string', { cpu: '0.25' }, 'cpu'],
+    ['mem 0', { mem: 0 }, 'mem'],
+    ['flow_ratio above 100', { flow_ratio: 101 }, 'flow_ratio'],
+    ['flow_ratio below 0', { flow_ratio: -1 }, 'flow_ratio'],
+    ['max_num above 50', { max_num: 51 }, 'max_num'],
+    ['min_num below 0', { min_num: -1 }, 'min_num'],
+    ['min_num above max_num', { min_num: 6, max_num: 5 }, 'min_num'],
+    ['policy_threshold as a string', { policy_threshold: '60' }, 'policy_threshold'],
+    ['an unknown upload_type', { upload_type: 'docker' }, 'upload_type'],
+    ['server_name as a number', { server_name: 1 }, 'server_name'],
+    ['an empty server_name', { server_name: '' }, 'server_name'],
+    ['image_info with an unknown key', { image_info: { image_url: 'x', tag: '1' } }, 'image_info'],
+    ['image_info as a string', { image_info: 'ccr.ccs.tencentyun.com/ns/app:1' }, 'image_info'],
+    ['image_secret_info with a numeric password', { image_secret_info: { password: 1234 } }, 'image_secret_info'],
+    ['version_remark as null', { version_remark: null }, 'version_remark'],
+  ])('createcloudbaserunserverversion answers %s with 40097', async (_, change, field) => {
+    fake.addService(ENV, 'ss1');
+    const answer = await post(CREATE_VERSION_PATH, { ...newVersion, ...change });
+    expect(answer).toEqual({ errcode: 40097, errmsg: expect.stringMatching(new RegExp(`^invalid args ${field} rid: \\S+$`)) });
+    expect(fake.versions(ENV, 'ss1')).toEqual([]);
+  });
+
+  it.each([
+    ['getcslist limit as a numeric string', LIST_SERVICES_PATH, { env: ENV, limit: '20' }, 'limit'],
+    ['getcslist a negative offset', LIST_SERVICES_PATH, { env: ENV, offset: -1 }, 'offset'],
+    ['getcslist limit 0', LIST_SERVICES_PATH, { env: ENV, limit: 0 }, 'limit'],
+    ['getcslist env as a number', LIST_SERVICES_PATH, { env: 1 }, 'env'],
+    ['getcsversionlist offset as a numeric string', LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', offset: '0' }, 'offset'],
+    ['delcontainerservice an extra env_id', DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1', env_id: ENV }, 'env_id'],
+    ['deletecloudbaserunserverversion is_delete_server as a string', DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_server: 'true' }, 'is_delete_server'],
+    ['deletecloudbaserunserverversion is_delete_image as 1', DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_image: 1 }, 'is_delete_image'],
+  ])('answers %s with 40097', async (_, path, body, field) => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
+    const answer = await post(path, body);
+    expect(answer).toEqual({ errcode: 40097, errmsg: expect.stringMatching(new RegExp(`^invalid args ${field} rid: \\S+$`)) });
+    expect(fake.services(ENV)).toEqual(['ss1']);
+    expect(fake.versions(ENV, 'ss1')).toHaveLength(1);
+  });
+
+  it('records the parsed body of each request, and none when it is not JSON', async () => {
+    await call(LIST_SERVICES_PATH, { token: TOKEN, body: JSON.stringify({ env: ENV }) });
+    await call(LIST_SERVICES_PATH, { token: TOKEN, body: '{"env":' });
+    expect(fake.requests.map((request) => request.json)).toEqual([{ env: ENV }, undefined]);
+    expect(fake.requests[0]?.answer).toMatchObject({ errcode: 0, total: 0, cslist: [] });
+  });
+});
+
+describe('fake faults', () => {
+  it('gives a fault with a path to the next request to that path only, keeping the queue in order', async () => {
+    fake.addService(ENV, 'ss1');
+    fake.failNext({ kind: 'busy', path: CREATE_VERSION_PATH }, { kind: 'html-502' }, { kind: 'empty-503', path: CREATE_VERSION_PATH });
+    // The first fault that applies to getcslist is the html-502.
+    expect((await call(LIST_SERVICES_PATH, { token: TOKEN, body: JSON.stringify({ env: ENV }) })).status).toBe(502);
+    expect((await post(LIST_SERVICES_PATH, { env: ENV })).errcode).toBe(0);
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(-1);
+    expect(await call(CREATE_VERSION_PATH, { token: TOKEN, body: JSON.stringify(newVersion) })).toEqual({ status: 503, text: '' });
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    expect(fake.versions(ENV, 'ss1').map((version) => version.version_name)).toEqual(['ss1-001']);
+  });
+
+  it('applies failAlways with a path to that path only', async () => {
+    fake.failAlways({ kind: 'busy', path: LIST_SERVICES_PATH });
+    expect((await post(LIST_SERVICES_PATH, { env: ENV })).errcode).toBe(-1);
+    expect((await post(LIST_SERVICES_PATH, { env: ENV })).errcode).toBe(-1);
+    expect((await post(CREATE_PATH, minimal)).errcode).toBe(0);
+    expect(fake.created).toEqual([`${ENV}/ss1`]);
+  });
+
+  it('act-then acts and then drops the connection: the create landed, its answer is lost', async () => {
+    fake.failNext({ kind: 'act-then', fault: { kind: 'reset' } });
+    await expect(call(CREATE_PATH, { token: TOKEN, body: JSON.stringify(minimal) })).rejects.toThrow();
+    expect(fake.created).toEqual([`${ENV}/ss1`]);
+    expect(fake.services(ENV)).toEqual(['ss1']);
+    expect(fake.requests[0]?.answer).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK) });
+    // The retry a careless client would send meets the service it already created.
+    expect((await post(CREATE_PATH, minimal)).errmsg).toMatch(/\[ResourceInUse\]/);
+  });
+
+  it('act-then acts before reset-mid-body and truncated-json too', async () => {
+    fake.addService(ENV, 'ss1');
+    fake.failNext({ kind: 'act-then', fault: { kind: 'reset-mid-body' } }, { kind: 'act-then', fault: { kind: 'truncated-json' } });
+    await expect(call(CREATE_VERSION_PATH, { token: TOKEN, body: JSON.stringify(newVersion) })).rejects.toThrow();
+    expect(await call(CREATE_VERSION_PATH, { token: TOKEN, body: JSON.stringify(newVersion) })).toEqual({ status: 200, text: '{"errcode":0' });
+    expect(fake.versions(ENV, 'ss1').map((version) => version.version_name)).toEqual(['ss1-001', 'ss1-002']);
+    expect(fake.requestsTo(CREATE_VERSION_PATH).map((request) => request.answer?.['version_name'])).toEqual(['ss1-001', 'ss1-002']);
+  });
+
+  it('act-then with an errcode records the answer it would have given and sends the errcode', async () => {
+    fake.failNext({ kind: 'act-then', fault: { kind: 'busy' } });
+    expect((await post(CREATE_PATH, minimal)).errcode).toBe(-1);
+    expect(fake.created).toEqual([`${ENV}/ss1`]);
+    expect(fake.requests[0]?.answer?.['errcode']).toBe(0);
+  });
+
+  it('act-then with a delay acts at once and answers after ms', async () => {
+    fake.failNext({ kind: 'act-then', fault: { kind: 'delay', ms: 400 } });
+    const start = Date.now();
+    const pending = call(CREATE_PATH, { token: TOKEN, body: JSON.stringify(minimal) });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(fake.created).toEqual([`${ENV}/ss1`]);
+    const { status, text } = await pending;
+    expect(Date.now() - start).toBeGreaterThanOrEqual(400);
+    expect(status).toBe(200);
+    expect(JSON.parse(text)).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK) });
+  });
+
+  it('a plain delay acts only if the caller is still there', async () => {
+    fake.failNext({ kind: 'delay', ms: 300 });
+    await expect(
+      fetch(`${fake.url}${CREATE_PATH}?access_token=${TOKEN}`, { method: 'POST', body: JSON.stringify(minimal), signal: AbortSignal.timeout(100) }),
+    ).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(fake.created).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('answers a raw fault exactly: a BOM before the JSON, a gzip body, headers as given', async () => {
+    const json = JSON.stringify({ errcode: 0, errmsg: 'ok rid: 1' });
+    fake.failNext(
+      { kind: 'raw', status: 200, body: `\uFEFF${json}`, headers: { 'Content-Type': 'application/json' } },
+      { kind: 'raw', status: 200, body: gzipSync(json), headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'X-Fake': 'yes' } },
+      { kind: 'raw', status: 418, body: 'short and stout' },
+    );
+    const bom = await fetch(`${fake.url}${TOKEN_PATH}`, { method: 'POST', body: '{}' });
+    expect([...new Uint8Array(await bom.arrayBuffer())].slice(0, 4)).toEqual([0xef, 0xbb, 0xbf, 0x7b]);
+    expect(bom.headers.get('content-type')).toBe('application/json');
+    const gzip = await fetch(`${fake.url}${CREATE_PATH}?access_token=${TOKEN}`, { method: 'POST', body: JSON.stringify(minimal) });
+    expect([gzip.headers.get('content-encoding'), gzip.headers.get('x-fake'), await gzip.text()]).toEqual(['gzip', 'yes', json]);
+    expect(await call(CREATE_PATH, { token: TOKEN, body: JSON.stringify(minimal) })).toEqual({ status: 418, text: 'short and stout' });
+    // A raw answer does not act.
+    expect(fake.created).toEqual([]);
+    expect(fake.requests.map((request) => request.answer)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('sends an errcode fault’s errmsg as given with rid: false, and with a rid otherwise', async () => {
+    fake.failNext({ kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', rid: false }, { kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized' });
+    expect(await post(LIST_SERVICES_PATH, { env: ENV })).toEqual({ errcode: 48001, errmsg: 'api unauthorized' });
+    expect((await post(LIST_SERVICES_PATH, { env: ENV })).errmsg).toMatch(/^api unauthorized rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
+    expect(fake.requests[0]?.answer).toEqual({ errcode: 48001, errmsg: 'api unauthorized' });
+  });
+});
+
+describe('fake reset', () => {
+  it('clears services, versions, faults and knobs, and keeps tokens', async () => {
+    fake.tokens.add('kept-token');
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
+    expect((await post(CREATE_PATH, { ...minimal, service_name: 'ss2' })).errcode).toBe(0);
+    fake.pageCap = 1;
+    fake.versionLifecycle = [{ status: 'building' }];
+    fake.omitVersionName = true;
+    fake.failNext({ kind: 'busy', path: CREATE_VERSION_PATH });
+    fake.failAlways({ kind: 'html-502', path: DELETE_SERVICE_PATH });
+    fake.ipWhitelist = ['203.0.113.7'];
+    fake.environmentsWithoutCloudBase.add('other-env');
+
+    fake.reset();
+    expect([fake.services(ENV), fake.versions(ENV, 'ss1'), fake.created, fake.requests]).toEqual([[], [], [], []]);
+    expect([fake.pageCap, fake.versionLifecycle, fake.omitVersionName, fake.ipWhitelist]).toEqual([
+      undefined,
+      [{ status: 'building', reads: 2 }, { status: 'normal' }],
+      false,
+      undefined,
+    ]);
+    expect(fake.tokens.has('kept-token')).toBe(true);
+    expect(fake.environmentsWithoutCloudBase.size).toBe(0);
+
+    // The same name can be created again; no fault is left; the default lifecycle and paging are back.
+    expect((await post(CREATE_PATH, minimal)).errcode).toBe(0);
+    expect((await post(CREATE_PATH, { ...minimal, service_name: 'ss2' })).errcode).toBe(0);
+    expect((await post(LIST_SERVICES_PATH, { env: ENV }))['total']).toBe(2);
+    expect((await post(LIST_SERVICES_PATH, { env: ENV }))['cslist']).toHaveLength(2);
+    expect((await post(CREATE_VERSION_PATH, newVersion))['version_name']).toBe('ss1-001');
+    expect(await listVersionStatuses()).toEqual(['building']);
+    expect(await listVersionStatuses()).toEqual(['building']);
+    expect(await listVersionStatuses()).toEqual(['normal']);
+    expect(await post(DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss2' })).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK) });
   });
 });

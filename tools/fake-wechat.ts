@@ -1,8 +1,9 @@
 /**
- * A fake WeChat API on 127.0.0.1 for tests and `npm start`. It answers the two calls the
- * action makes the way the real API does (SPEC §1): token checks, parameter checks, the
- * documented errcodes and `rid: …` in every errmsg; it can misbehave on demand; and it
- * records every request it received. Node built-ins only.
+ * A fake WeChat API on 127.0.0.1 for tests and `npm start`. It answers the calls the
+ * actions make the way the real API does (SPEC §1): token checks, parameter checks with
+ * each call's own field names, the documented errcodes and `rid: …` in every errmsg; it
+ * keeps services and their versions per environment, so one call sees what another did;
+ * it can misbehave on demand; and it records every request it received. Node built-ins only.
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
@@ -11,11 +12,16 @@ import * as net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 
 export const CREATE_PATH = '/componenttcb/establishcloudbaserunserver';
+export const LIST_SERVICES_PATH = '/componenttcb/getcslist';
+export const LIST_VERSIONS_PATH = '/componenttcb/getcsversionlist';
+export const DELETE_SERVICE_PATH = '/componenttcb/delcontainerservice';
+export const DELETE_VERSION_PATH = '/componenttcb/deletecloudbaserunserverversion';
+export const CREATE_VERSION_PATH = '/componenttcb/createcloudbaserunserverversion';
 export const TOKEN_PATH = '/cgi-bin/component/api_component_token';
 
-/** Ways to misbehave, each for one request (see `failNext`) or for all (`failAlways`). */
-export type Fault =
-  | { kind: 'delay'; ms: number } // answers normally, after `ms`
+/** Ways to answer other than the API would, without acting (except `act-then`). */
+export type Misbehaviour =
+  | { kind: 'delay'; ms: number } // answers normally, after `ms` (nothing happens if the caller left before)
   | { kind: 'reset' } // reads the request, then drops the connection without a word
   | { kind: 'reset-mid-body' } // sends the headers and half the body, then drops the connection
   | { kind: 'html-502' } // a gateway's HTML error page
@@ -25,7 +31,16 @@ export type Fault =
   | { kind: 'not-object' } // 200 with JSON that is not an object
   | { kind: 'errcode-string' } // 200 with "errcode" as a string
   | { kind: 'busy' } // errcode -1
-  | { kind: 'errcode'; errcode: number; errmsg: string }; // any other answer
+  | { kind: 'errcode'; errcode: number; errmsg: string; rid?: false } // any other answer; `rid: false` sends errmsg as is
+  | { kind: 'raw'; status: number; body: string | Buffer; headers?: Record<string, string> }; // exactly this answer
+
+/**
+ * One fault per request (see `failNext`) or for all (`failAlways`); with `path`, only for
+ * requests to that path. `act-then` does the call (state changes, the request records the
+ * answer it would have given) and then misbehaves instead of answering: an outcome the
+ * caller cannot know.
+ */
+export type Fault = (Misbehaviour | { kind: 'act-then'; fault: Misbehaviour }) & { path?: string };
 
 export interface ReceivedRequest {
   method: string;
@@ -33,7 +48,9 @@ export interface ReceivedRequest {
   query: Record<string, string>;
   headers: http.IncomingHttpHeaders;
   body: string;
-  /** What the fake answered, when it answered with JSON. */
+  /** The parsed body, when it is JSON. */
+  json?: unknown;
+  /** What the fake answered, when it answered with JSON (with `act-then`: what it would have answered). */
   answer?: Record<string, unknown>;
 }
 
@@ -47,6 +64,77 @@ export interface PlatformCredentials {
   appid: string;
   appsecret: string;
   verifyTicket: string;
+}
+
+/**
+ * A step of a new version's life: it lasts `reads` getcsversionlist reads that list the
+ * version, or `ms` since it began, whichever ends first; the last step never ends.
+ */
+export interface LifecycleStep {
+  status: string;
+  reads?: number;
+  ms?: number;
+}
+
+/** A version as getcsversionlist lists it. */
+export interface VersionState {
+  version_name: string;
+  status: string;
+  created_time: string;
+  updated_time: string;
+  flow_ratio: number;
+  buildid: number;
+  upload_type: string;
+  min_replicas: number;
+  max_replicas: number;
+}
+
+export interface VersionSeed {
+  version_name: string;
+  /** Permanent; default `normal`. */
+  status?: string;
+  /** Default 0. */
+  flow_ratio?: number;
+}
+
+export const DEFAULT_LIFECYCLE: readonly LifecycleStep[] = [{ status: 'building', reads: 2 }, { status: 'normal' }];
+
+interface Version {
+  name: string;
+  flowRatio: number;
+  uploadType: string;
+  minReplicas: number;
+  maxReplicas: number;
+  buildid: number;
+  created: number;
+  steps: LifecycleStep[];
+  step: number;
+  stepStarted: number;
+  readsInStep: number;
+}
+
+interface Service {
+  created: number;
+  updated: number;
+  versions: Version[];
+  /** The number in the last version name given, `${name}-NNN`. */
+  lastVersionNumber: number;
+}
+
+type Answer = Record<string, unknown>;
+type Fields = Record<string, unknown>;
+type Check = (value: unknown) => boolean;
+
+/** What one componenttcb call accepts, and what it does once every shared check passed. */
+interface Call {
+  /** The field naming the environment (it differs between WeChat's two generations). */
+  env: 'env' | 'env_id';
+  required: readonly string[];
+  /** Every field the call knows; any other field is 40097. */
+  fields: Record<string, Check>;
+  /** A rule across fields, checked after each field's own: the field to blame. */
+  across?: (fields: Fields) => string | undefined;
+  act: (fields: Fields) => Answer;
 }
 
 export class FakeWeChat {
@@ -64,17 +152,104 @@ export class FakeWeChat {
     verifyTicket: 'ticket@@@test-verify-ticket',
   };
   readonly expiredTickets = new Set<string>(['ticket@@@expired']);
-  /** Services created, in order: `${env_id}/${service_name}`. */
+  /** Services created through the API, in order: `${env_id}/${service_name}`. */
   readonly created: string[] = [];
+  /** The most items one list page holds, whatever `limit` asks (whether WeChat caps is undocumented). */
+  pageCap: number | undefined;
+  /** The statuses a version created through the API goes through; taken when it is created. */
+  versionLifecycle: LifecycleStep[] = copySteps(DEFAULT_LIFECYCLE);
+  /** Version creates answer without `version_name`, as SPEC §1.4 allows while `result` is `creating`. */
+  omitVersionName = false;
 
+  private readonly state = new Map<string, Map<string, Service>>();
   private readonly queued: Fault[] = [];
   private always: Fault | undefined;
   private readonly sockets = new Set<Socket>();
   private issued = 0;
+  private builds = 0;
   private server: http.Server | undefined;
 
   /** The base URL to give the action as api_base_url. */
   url = '';
+
+  private readonly calls: Record<string, Call> = {
+    [CREATE_PATH]: {
+      env: 'env_id',
+      required: ['env_id', 'service_name', 'is_public'],
+      fields: {
+        env_id: isName,
+        service_name: isName,
+        is_public: isBoolean,
+        image_repo: isString,
+        remark: isString,
+        es_info: objectOf({ id: isNumber, port: isNumber }, isString),
+        log_type: oneOf('es', 'cls'),
+        vpc_info: objectOf({ subnet_ids: (ids) => Array.isArray(ids) && ids.every(isString), create_type: isNumber }, isString),
+        public_access: oneOf(0, 1),
+      },
+      act: (fields) => this.establish(fields),
+    },
+    [LIST_SERVICES_PATH]: {
+      env: 'env',
+      required: ['env'],
+      fields: { env: isName, offset: isCount, limit: isPageSize },
+      act: (fields) => this.listServices(fields),
+    },
+    [LIST_VERSIONS_PATH]: {
+      env: 'env',
+      required: ['env', 'service_name'],
+      fields: { env: isName, service_name: isName, offset: isCount, limit: isPageSize },
+      act: (fields) => this.listVersions(fields),
+    },
+    [DELETE_SERVICE_PATH]: {
+      env: 'env',
+      required: ['env', 'service_name'],
+      fields: { env: isName, service_name: isName },
+      act: (fields) => this.deleteService(fields),
+    },
+    [DELETE_VERSION_PATH]: {
+      env: 'env_id',
+      required: ['env_id', 'server_name', 'version_name'],
+      fields: { env_id: isName, server_name: isName, version_name: isName, is_delete_server: isBoolean, is_delete_image: isBoolean },
+      act: (fields) => this.deleteVersion(fields),
+    },
+    [CREATE_VERSION_PATH]: {
+      env: 'env_id',
+      required: [
+        'env_id',
+        'server_name',
+        'upload_type',
+        'flow_ratio',
+        'cpu',
+        'mem',
+        'min_num',
+        'max_num',
+        'policy_type',
+        'policy_threshold',
+        'container_port',
+      ],
+      fields: {
+        env_id: isName,
+        server_name: isName,
+        upload_type: oneOf('image', 'package', 'repository', 'jar', 'war'),
+        flow_ratio: numberIn(0, 100),
+        cpu: isPositive,
+        mem: isPositive,
+        min_num: numberIn(0, Infinity),
+        max_num: numberIn(0, 50),
+        policy_type: isName,
+        policy_threshold: isPositive,
+        container_port: (v) => Number.isInteger(v) && numberIn(1, 65535)(v),
+        image_info: objectOf({ image_url: isString }),
+        // A JSON object in a string, not an object: SPEC §1.4.
+        env_params: (v) => typeof v === 'string' && isObject(parseJson(v)?.value),
+        version_remark: isString,
+        image_secret_info: objectOf({ registry_server: isString, user_name: isString, password: isString, email: isString }),
+      },
+      across: (fields) => ((fields['min_num'] as number) > (fields['max_num'] as number) ? 'min_num' : undefined),
+      act: (fields) => this.createVersion(fields),
+    },
+  };
 
   async start(options: FakeWeChatOptions = {}): Promise<this> {
     const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
@@ -97,16 +272,17 @@ export class FakeWeChat {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** Misbehave on the next requests, one fault each, in order. */
+  /** Misbehave on the next requests (to `path`, for a fault that has one), one fault each, in order. */
   failNext(...faults: Fault[]): void {
     this.queued.push(...faults);
   }
 
-  /** Misbehave on every request until `reset()`. */
+  /** Misbehave on every request (to `path`, when the fault has one) until `reset()`. */
   failAlways(fault: Fault): void {
     this.always = fault;
   }
 
+  /** Forgets requests, services, faults and knobs; tokens and platform credentials stay. */
   reset(): void {
     this.requests.length = 0;
     this.created.length = 0;
@@ -114,11 +290,48 @@ export class FakeWeChat {
     this.always = undefined;
     this.ipWhitelist = undefined;
     this.environmentsWithoutCloudBase.clear();
+    this.state.clear();
+    this.pageCap = undefined;
+    this.versionLifecycle = copySteps(DEFAULT_LIFECYCLE);
+    this.omitVersionName = false;
   }
 
   /** The requests to one path, e.g. CREATE_PATH. */
   requestsTo(path: string): ReceivedRequest[] {
     return this.requests.filter((request) => request.path === path);
+  }
+
+  /** A service that exists before the test, with versions in a permanent status. Not added to `created`. */
+  addService(env: string, name: string, versions: VersionSeed[] = []): void {
+    const services = this.servicesOf(env);
+    if (services.has(name)) throw new Error(`fake WeChat: ${env}/${name} exists already`);
+    const now = Date.now();
+    const service: Service = { created: now, updated: now, versions: [], lastVersionNumber: 0 };
+    for (const seed of versions) {
+      service.versions.push(
+        this.newVersion(seed.version_name, now, [{ status: seed.status ?? 'normal' }], {
+          flowRatio: seed.flow_ratio ?? 0,
+          uploadType: 'image',
+          minReplicas: 0,
+          maxReplicas: 5,
+        }),
+      );
+    }
+    services.set(name, service);
+  }
+
+  /** The names of the services in an environment, in creation order. */
+  services(env: string): string[] {
+    return [...(this.state.get(env)?.keys() ?? [])];
+  }
+
+  /** A service's versions as getcsversionlist would list them now, without counting as a read. */
+  versions(env: string, name: string): VersionState[] {
+    const now = Date.now();
+    return (this.state.get(env)?.get(name)?.versions ?? []).map((version) => {
+      advanceByTime(version, now);
+      return describeVersion(version);
+    });
   }
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -131,36 +344,59 @@ export class FakeWeChat {
       headers: request.headers,
       body,
     };
+    const parsed = parseJson(body);
+    if (parsed !== undefined) received.json = parsed.value;
     this.requests.push(received);
 
-    const fault = this.queued.shift() ?? this.always;
-    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    const fault = this.takeFault(received.path);
+    if (fault?.kind === 'delay') await sleep(fault.ms);
     if (response.destroyed || request.socket.destroyed) return;
-    if (fault !== undefined && fault.kind !== 'delay') return this.misbehave(fault, received, response);
+    if (fault !== undefined && fault.kind !== 'delay' && fault.kind !== 'act-then') return this.misbehave(fault, received, response);
 
     const callerIp = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    let answer: Record<string, unknown>;
-    if (url.pathname === CREATE_PATH) answer = this.createService(received, callerIp);
-    else if (url.pathname === TOKEN_PATH) answer = this.componentToken(received, callerIp);
-    else {
+    const answer = this.answer(received, callerIp);
+    if (answer !== undefined) received.answer = answer;
+    if (fault?.kind === 'act-then') {
+      if (fault.fault.kind !== 'delay') return this.misbehave(fault.fault, received, response);
+      await sleep(fault.fault.ms);
+      if (response.destroyed || request.socket.destroyed) return;
+    }
+    if (answer === undefined) {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
-    received.answer = answer;
     response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer));
   }
 
-  private misbehave(fault: Exclude<Fault, { kind: 'delay' }>, received: ReceivedRequest, response: http.ServerResponse): void {
+  /** The first queued fault for this path, else the standing one if it applies. */
+  private takeFault(path: string): Fault | undefined {
+    const applies = (fault: Fault) => fault.path === undefined || fault.path === path;
+    const index = this.queued.findIndex(applies);
+    if (index >= 0) return this.queued.splice(index, 1)[0];
+    return this.always !== undefined && applies(this.always) ? this.always : undefined;
+  }
+
+  /** What the API answers, acting on it; undefined for a path it does not serve. */
+  private answer(received: ReceivedRequest, callerIp: string): Answer | undefined {
+    if (received.path === TOKEN_PATH) return this.componentToken(received, callerIp);
+    const call = this.calls[received.path];
+    if (call === undefined) return undefined;
+    const checked = this.check(call, received, callerIp);
+    return 'refusal' in checked ? checked.refusal : call.act(checked.fields);
+  }
+
+  private misbehave(fault: Exclude<Misbehaviour, { kind: 'delay' }>, received: ReceivedRequest, response: http.ServerResponse): void {
     const json = (status: number, text: string): void => {
       response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' }).end(text);
     };
+    // After `act-then` the answer it would have given is cut short, and stays recorded as is.
+    const text = JSON.stringify(received.answer ?? error(0, 'ok'));
     switch (fault.kind) {
       case 'reset':
         response.socket?.resetAndDestroy();
         return;
       case 'reset-mid-body': {
-        const text = JSON.stringify(error(0, 'ok'));
-        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': text.length });
+        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
         // A pause first: a reset on Linux discards what the client has not read yet.
         response.write(text.slice(0, text.length / 2), () => setTimeout(() => response.socket?.resetAndDestroy(), 50));
         return;
@@ -179,54 +415,170 @@ export class FakeWeChat {
         response.writeHead(503).end();
         return;
       case 'truncated-json':
-        return json(200, JSON.stringify(error(0, 'ok')).slice(0, 12));
+        return json(200, text.slice(0, 12));
       case 'not-object':
         return json(200, '["errcode", 0]');
       case 'errcode-string':
         return json(200, JSON.stringify({ errcode: '0', errmsg: `ok rid: ${rid()}` }));
-      case 'busy':
-        received.answer = error(-1, 'system error');
-        return json(200, JSON.stringify(received.answer));
-      case 'errcode':
-        received.answer = error(fault.errcode, fault.errmsg);
-        return json(200, JSON.stringify(received.answer));
+      case 'busy': {
+        const answer = error(-1, 'system error');
+        received.answer ??= answer;
+        return json(200, JSON.stringify(answer));
+      }
+      case 'errcode': {
+        const answer = fault.rid === false ? { errcode: fault.errcode, errmsg: fault.errmsg } : error(fault.errcode, fault.errmsg);
+        received.answer ??= answer;
+        return json(200, JSON.stringify(answer));
+      }
+      case 'raw':
+        response.writeHead(fault.status, fault.headers ?? {}).end(fault.body);
+        return;
     }
   }
 
-  private ipProblem(callerIp: string): Record<string, unknown> | undefined {
+  private ipProblem(callerIp: string): Answer | undefined {
     if (this.ipWhitelist === undefined || this.ipWhitelist.includes(callerIp)) return undefined;
     return error(61004, `access clientip is not registered requestIP: ${callerIp}`);
   }
 
-  private createService(request: ReceivedRequest, callerIp: string): Record<string, unknown> {
-    if (request.method !== 'POST') return error(43002, 'require POST method');
+  /** The checks every componenttcb call makes, in the real API's order, before it acts. */
+  private check(call: Call, request: ReceivedRequest, callerIp: string): { refusal: Answer } | { fields: Fields } {
+    const refuse = (errcode: number, errmsg: string) => ({ refusal: error(errcode, errmsg) });
+    if (request.method !== 'POST') return refuse(43002, 'require POST method');
     const token = request.query['access_token'];
-    if (token === undefined || token === '') return error(41001, 'access_token missing');
-    if (this.expiredTokens.has(token)) return error(42001, 'access_token expired');
-    if (!this.tokens.has(token)) return error(40014, 'invalid access_token');
+    if (token === undefined || token === '') return refuse(41001, 'access_token missing');
+    if (this.expiredTokens.has(token)) return refuse(42001, 'access_token expired');
+    if (!this.tokens.has(token)) return refuse(40014, 'invalid access_token');
     const ipProblem = this.ipProblem(callerIp);
-    if (ipProblem) return ipProblem;
-    if (request.body === '') return error(44002, 'empty post data');
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body);
-    } catch {
-      return error(47001, 'data format error');
+    if (ipProblem) return { refusal: ipProblem };
+    if (request.body === '') return refuse(44002, 'empty post data');
+    if (!isObject(request.json)) return refuse(47001, 'data format error');
+    const fields = request.json as Fields;
+    for (const required of call.required) {
+      if (!(required in fields)) return refuse(40101, `missing parameter ${required}`);
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return error(47001, 'data format error');
-    const fields = body as Record<string, unknown>;
-    for (const required of ['env_id', 'service_name', 'is_public']) {
-      if (!(required in fields)) return error(40101, `missing parameter ${required}`);
+    for (const [name, value] of Object.entries(fields)) {
+      const check = call.fields[name];
+      if (check === undefined || !check(value)) return refuse(40097, `invalid args ${name}`);
     }
-    const wrong = wrongField(fields);
-    if (wrong !== undefined) return error(40097, `invalid args ${wrong}`);
-    const envId = fields['env_id'] as string;
-    if (this.environmentsWithoutCloudBase.has(envId)) return error(85088, 'no qbase privilege');
-    this.created.push(`${envId}/${String(fields['service_name'])}`);
+    const wrong = call.across?.(fields);
+    if (wrong !== undefined) return refuse(40097, `invalid args ${wrong}`);
+    if (this.environmentsWithoutCloudBase.has(fields[call.env] as string)) return refuse(85088, 'no qbase privilege');
+    return { fields };
+  }
+
+  private establish(fields: Fields): Answer {
+    const env = fields['env_id'] as string;
+    const name = fields['service_name'] as string;
+    const services = this.servicesOf(env);
+    if (services.has(name)) return tcbError('ResourceInUse', 'service already exists');
+    const now = Date.now();
+    services.set(name, { created: now, updated: now, versions: [], lastVersionNumber: 0 });
+    this.created.push(`${env}/${name}`);
     return error(0, 'ok');
   }
 
-  private componentToken(request: ReceivedRequest, callerIp: string): Record<string, unknown> {
+  private listServices(fields: Fields): Answer {
+    const services = [...this.servicesOf(fields['env'] as string)];
+    const cslist = this.page(services, fields).map(([name, service]) => ({
+      server_name: name,
+      status: 'succ',
+      vpcid: '',
+      image_repo: '',
+      created_time: wechatTime(service.created),
+      updated_time: wechatTime(service.updated),
+    }));
+    return { ...error(0, 'ok'), total: services.length, cslist };
+  }
+
+  private listVersions(fields: Fields): Answer {
+    const service = this.servicesOf(fields['env'] as string).get(fields['service_name'] as string);
+    if (service === undefined) return tcbError('ResourceNotFound', 'service not found');
+    const now = Date.now();
+    const items = this.page(service.versions, fields).map((version) => readVersion(version, now));
+    return { ...error(0, 'ok'), total: service.versions.length, items };
+  }
+
+  private deleteService(fields: Fields): Answer {
+    const services = this.servicesOf(fields['env'] as string);
+    const name = fields['service_name'] as string;
+    const service = services.get(name);
+    if (service === undefined) return tcbError('ResourceNotFound', 'service not found');
+    if (service.versions.length > 0) return tcbError('OperationDenied', 'service has versions, delete them first');
+    services.delete(name);
+    return error(0, 'ok');
+  }
+
+  private deleteVersion(fields: Fields): Answer {
+    const services = this.servicesOf(fields['env_id'] as string);
+    const name = fields['server_name'] as string;
+    const service = services.get(name);
+    if (service === undefined) return tcbError('ResourceNotFound', 'service not found');
+    const index = service.versions.findIndex((version) => version.name === fields['version_name']);
+    if (index < 0) return tcbError('ResourceNotFound', 'version not found');
+    service.versions.splice(index, 1);
+    service.updated = Date.now();
+    // is_delete_server takes effect only when the last version goes (SPEC §1.3).
+    if (fields['is_delete_server'] === true && service.versions.length === 0) services.delete(name);
+    return { ...error(0, 'ok'), result: 'succ' };
+  }
+
+  private createVersion(fields: Fields): Answer {
+    const name = fields['server_name'] as string;
+    const service = this.servicesOf(fields['env_id'] as string).get(name);
+    if (service === undefined) return tcbError('ResourceNotFound', 'service not found');
+    let versionName: string;
+    do {
+      service.lastVersionNumber += 1;
+      versionName = `${name}-${String(service.lastVersionNumber).padStart(3, '0')}`;
+    } while (service.versions.some((version) => version.name === versionName));
+    const now = Date.now();
+    const steps = this.versionLifecycle.length > 0 ? this.versionLifecycle : DEFAULT_LIFECYCLE;
+    service.versions.push(
+      this.newVersion(versionName, now, copySteps(steps), {
+        flowRatio: fields['flow_ratio'] as number,
+        uploadType: fields['upload_type'] as string,
+        minReplicas: fields['min_num'] as number,
+        maxReplicas: fields['max_num'] as number,
+      }),
+    );
+    service.updated = now;
+    const runId = `run-${randomBytes(8).toString('hex')}`;
+    return {
+      ...error(0, 'ok'),
+      result: 'creating',
+      ...(!this.omitVersionName && { version_name: versionName }),
+      run_id: runId,
+    };
+  }
+
+  private newVersion(
+    name: string,
+    now: number,
+    steps: LifecycleStep[],
+    settings: Pick<Version, 'flowRatio' | 'uploadType' | 'minReplicas' | 'maxReplicas'>,
+  ): Version {
+    this.builds += 1;
+    return { name, ...settings, buildid: this.builds, created: now, steps, step: 0, stepStarted: now, readsInStep: 0 };
+  }
+
+  private servicesOf(env: string): Map<string, Service> {
+    let services = this.state.get(env);
+    if (services === undefined) {
+      services = new Map();
+      this.state.set(env, services);
+    }
+    return services;
+  }
+
+  /** One page of a list: `limit` (default 20) items from `offset`, no more than `pageCap`. */
+  private page<T>(items: T[], fields: Fields): T[] {
+    const offset = (fields['offset'] as number | undefined) ?? 0;
+    const limit = Math.min((fields['limit'] as number | undefined) ?? 20, this.pageCap ?? Infinity);
+    return items.slice(offset, offset + limit);
+  }
+
+  private componentToken(request: ReceivedRequest, callerIp: string): Answer {
     if (request.method !== 'POST') return error(43002, 'require POST method');
     let body: Record<string, unknown>;
     try {
@@ -266,49 +618,100 @@ export async function startFakeWeChat(options: FakeWeChatOptions = {}): Promise<
 }
 
 /** WeChat's answer shape; like the real API, every errmsg ends in a request id. */
-function error(errcode: number, errmsg: string): Record<string, unknown> {
+function error(errcode: number, errmsg: string): Answer {
   return { errcode, errmsg: `${errmsg} rid: ${rid()}` };
+}
+
+/** A failure of the cloud underneath, as WeChat passes it on (SPEC §1.1). */
+function tcbError(code: string, message: string): Answer {
+  return error(-501000, `tcb api error TcbCode: [${code}] TcbMessage: [${message}]`);
 }
 
 function rid(): string {
   return [4, 4, 4].map((n) => randomBytes(n).toString('hex')).join('-');
 }
 
-/** The field whose type the real API rejects with 40097, if any. */
-function wrongField(fields: Record<string, unknown>): string | undefined {
-  const isString = (v: unknown) => typeof v === 'string';
-  const isNumber = (v: unknown) => typeof v === 'number';
-  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const checks: Record<string, (v: unknown) => boolean> = {
-    env_id: (v) => isString(v) && v !== '',
-    service_name: (v) => isString(v) && v !== '',
-    is_public: (v) => typeof v === 'boolean',
-    image_repo: isString,
-    remark: isString,
-    es_info: (v) => isObject(v) && fieldsMatch(v as Record<string, unknown>, { id: isNumber, port: isNumber }, isString),
-    log_type: (v) => v === 'es' || v === 'cls',
-    vpc_info: (v) =>
-      isObject(v) &&
-      fieldsMatch(
-        v as Record<string, unknown>,
-        { subnet_ids: (ids) => Array.isArray(ids) && ids.every(isString), create_type: isNumber },
-        isString,
-      ),
-    public_access: (v) => v === 0 || v === 1,
-  };
-  for (const [name, value] of Object.entries(fields)) {
-    const check = checks[name];
-    if (check === undefined || !check(value)) return name;
-  }
-  return undefined;
+/** `2020-12-07 21:30:44`, in Beijing time as WeChat shows it. */
+function wechatTime(ms: number): string {
+  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-function fieldsMatch(
-  object: Record<string, unknown>,
-  special: Record<string, (v: unknown) => boolean>,
-  otherwise: (v: unknown) => boolean,
-): boolean {
-  return Object.entries(object).every(([key, value]) => (special[key] ?? otherwise)(value));
+function copySteps(steps: readonly LifecycleStep[]): LifecycleStep[] {
+  return steps.map((step) => ({ ...step }));
+}
+
+/** Ends the time-based steps that are over by `now`; each next step starts when the last one ended. */
+function advanceByTime(version: Version, now: number): void {
+  for (;;) {
+    const ms = version.steps[version.step]?.ms;
+    if (version.step >= version.steps.length - 1 || ms === undefined || now - version.stepStarted < ms) return;
+    version.stepStarted += ms;
+    version.step += 1;
+    version.readsInStep = 0;
+  }
+}
+
+/** The version as a getcsversionlist read shows it; the read counts toward a `reads` step. */
+function readVersion(version: Version, now: number): VersionState {
+  advanceByTime(version, now);
+  const item = describeVersion(version);
+  version.readsInStep += 1;
+  const reads = version.steps[version.step]?.reads;
+  if (version.step < version.steps.length - 1 && reads !== undefined && version.readsInStep >= reads) {
+    version.step += 1;
+    version.stepStarted = now;
+    version.readsInStep = 0;
+  }
+  return item;
+}
+
+function describeVersion(version: Version): VersionState {
+  return {
+    version_name: version.name,
+    status: version.steps[version.step]?.status ?? 'normal',
+    created_time: wechatTime(version.created),
+    updated_time: wechatTime(version.step === 0 ? version.created : version.stepStarted),
+    flow_ratio: version.flowRatio,
+    buildid: version.buildid,
+    upload_type: version.uploadType,
+    min_replicas: version.minReplicas,
+    max_replicas: version.maxReplicas,
+  };
+}
+
+function parseJson(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+const isString: Check = (v) => typeof v === 'string';
+const isName: Check = (v) => typeof v === 'string' && v !== '';
+const isBoolean: Check = (v) => typeof v === 'boolean';
+// A numeric string such as "80" is not a number: 40097.
+const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+const isPositive: Check = (v) => isNumber(v) && (v as number) > 0;
+const isCount: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
+const isPageSize: Check = (v) => Number.isInteger(v) && (v as number) >= 1;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function numberIn(min: number, max: number): Check {
+  return (v) => isNumber(v) && (v as number) >= min && (v as number) <= max;
+}
+
+function oneOf(...values: unknown[]): Check {
+  return (v) => values.includes(v);
+}
+
+/** An object whose keys pass their own check, or `otherwise` (none: unknown keys are invalid). */
+function objectOf(special: Record<string, Check>, otherwise?: Check): Check {
+  return (v) => isObject(v) && Object.entries(v).every(([key, value]) => (special[key] ?? otherwise)?.(value) === true);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {
