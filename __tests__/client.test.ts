@@ -1,194 +1,257 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backoffMs, createCloudbaseService, excerpt, obtainComponentToken, type CallOptions } from '../src/client.ts';
-import { CallFailed } from '../src/errors.ts';
-import { parseInputs, readRawInputs, type Inputs } from '../src/inputs.ts';
-import { closedPort, CREATE_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { backoffMs, callWeChat, writeOnce } from '../src/client.ts';
+import { CallFailed, OutcomeUnknown } from '../src/errors.ts';
+import { obtainComponentToken } from '../src/token.ts';
+import { COMPONENT_TOKEN, CREATE_SERVICE, LIST_SERVICES } from '../src/wechat.ts';
+import { closedPort, CREATE_PATH, LIST_SERVICES_PATH, startFakeWeChat, TOKEN_PATH, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { apiOn, TOKEN } from './fixtures.ts';
 
 let fake: FakeWeChat;
 beforeAll(async () => {
   fake = await startFakeWeChat();
 });
 afterAll(() => fake.close());
+beforeEach(() => fake.reset());
 
-const TOKEN = 'test-component-access-token';
-let log: string[];
-let sleeps: number[];
-beforeEach(() => {
-  fake.reset();
-  log = [];
-  sleeps = [];
-});
+const createBody = { env_id: 'env-1', service_name: 'svc', is_public: true };
+const listBody = { env: 'env-1', offset: 0, limit: 20 };
 
-function inputs(overrides: Record<string, string> = {}): Inputs {
-  const values: Record<string, string> = {
-    access_token: TOKEN,
-    env_id: 'env-1',
-    service_name: 'svc',
-    is_public: 'true',
-    api_base_url: fake.url,
-    ...overrides,
-  };
-  const parsed = parseInputs(readRawInputs((name) => values[name] ?? ''));
-  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  return parsed.inputs;
-}
-
-function options(overrides: Partial<CallOptions> = {}): CallOptions {
-  return {
-    timeoutSeconds: 5,
-    maxAttempts: 3,
-    log: (line) => log.push(line),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    ...overrides,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<string> {
+async function failure(promise: Promise<unknown>): Promise<CallFailed> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(CallFailed);
-  return (error as CallFailed).message;
+  return error as CallFailed;
 }
 
-
-describe('createCloudbaseService', () => {
-  it('sends exactly the body and the token WeChat expects', async () => {
-    const result = await createCloudbaseService(
-      inputs({ remark: 'r', log_type: 'es', public_access: '1' }),
-      TOKEN,
-      options(),
-    );
-    expect(result.outcome).toMatchObject({ errcode: 0, rid: expect.stringMatching(/^[0-9a-f-]{26}$/) });
+describe('callWeChat', () => {
+  it('sends exactly the body, the token in the query only, and JSON headers', async () => {
+    const api = apiOn(fake);
+    const { outcome, attempts } = await callWeChat(api, CREATE_SERVICE, createBody);
+    expect(outcome).toMatchObject({ errcode: 0, rid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/) });
+    expect(attempts).toBe(1);
     const [request] = fake.requests;
     expect(request?.method).toBe('POST');
     expect(request?.path).toBe(CREATE_PATH);
     expect(request?.query).toEqual({ access_token: TOKEN });
     expect(request?.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(request?.body).toBe(
-      '{"env_id":"env-1","service_name":"svc","is_public":true,"remark":"r","log_type":"es","public_access":1}',
-    );
-    expect(log).toEqual([`POST ${fake.url}${CREATE_PATH} (attempt 1 of 3)`]);
+    expect(request?.body).toBe('{"env_id":"env-1","service_name":"svc","is_public":true}');
+    expect(api.log.lines).toEqual([
+      `POST ${fake.url}${CREATE_PATH} (attempt 1 of 3)`,
+      'debug: establishcloudbaserunserver request body: {"env_id":"env-1","service_name":"svc","is_public":true}',
+      expect.stringMatching(/^debug: establishcloudbaserunserver answer: HTTP 200 "\{"errcode":0,"errmsg":"ok rid: [0-9a-f-]+"\}"$/),
+    ]);
   });
 
-  it('retries -1 with backoff, then succeeds', async () => {
+  it('counts Content-Length in bytes: a remark in Chinese arrives whole', async () => {
+    const remark = '预览环境：拉取请求 42 的服务';
+    await callWeChat(apiOn(fake), CREATE_SERVICE, { ...createBody, remark });
+    expect(fake.requests[0]?.json).toEqual({ ...createBody, remark });
+    expect(Number(fake.requests[0]?.headers['content-length'])).toBe(Buffer.byteLength(fake.requests[0]?.body ?? ''));
+    expect(fake.created).toEqual(['env-1/svc']);
+  });
+
+  it('retries -1 with backoff, then returns the answer', async () => {
     fake.failNext({ kind: 'busy' }, { kind: 'busy' });
-    const result = await createCloudbaseService(inputs(), TOKEN, options());
+    const api = apiOn(fake);
+    const result = await callWeChat(api, CREATE_SERVICE, createBody);
     expect(result).toMatchObject({ outcome: { errcode: 0 }, attempts: 3 });
     expect(fake.requestsTo(CREATE_PATH)).toHaveLength(3);
-    expect(sleeps).toEqual([750, 1500]);
-    expect(log[1]).toBe('WeChat is busy (errcode -1); retrying in 0.8 s (attempt 2 of 3)');
+    expect(api.sleeps).toEqual([750, 1500]);
+    expect(api.log.lines).toContain('WeChat is busy (errcode -1); retrying in 0.8 s (attempt 2 of 3)');
   });
 
-  it('stops after max_attempts when WeChat stays busy, and returns the -1 answer', async () => {
+  it('really waits between attempts when no sleep is injected', async () => {
+    fake.failNext({ kind: 'busy' });
+    const started = performance.now();
+    const { sleep: _, ...api } = apiOn(fake, { random: () => 0 });
+    await callWeChat(api, CREATE_SERVICE, createBody);
+    // backoffMs(1, () => 0) is 500 ms; a retry that did not wait would take a few ms.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(490);
+  });
+
+  it('returns the -1 answer after max_attempts, and any other errcode at once', async () => {
     fake.failAlways({ kind: 'busy' });
-    const result = await createCloudbaseService(inputs(), TOKEN, options({ maxAttempts: 2 }));
-    expect(result).toMatchObject({ outcome: { errcode: -1 }, attempts: 2 });
-    expect(fake.requestsTo(CREATE_PATH)).toHaveLength(2);
-  });
-
-  it('does not retry any other errcode', async () => {
+    expect(await callWeChat(apiOn(fake, { maxAttempts: 2 }), CREATE_SERVICE, createBody)).toMatchObject({ outcome: { errcode: -1 }, attempts: 2 });
+    expect(fake.requests).toHaveLength(2);
+    fake.reset();
     fake.failNext({ kind: 'errcode', errcode: -1000, errmsg: 'system error' });
-    const result = await createCloudbaseService(inputs(), TOKEN, options());
-    expect(result).toMatchObject({ outcome: { errcode: -1000 }, attempts: 1 });
+    expect(await callWeChat(apiOn(fake), CREATE_SERVICE, createBody)).toMatchObject({ outcome: { errcode: -1000 }, attempts: 1 });
     expect(fake.requests).toHaveLength(1);
   });
 
-  it('retries a refused connection, which never reached WeChat', async () => {
+  it('retries a refused connection, which never reached WeChat, then says so', async () => {
     const port = await closedPort();
-    const message = await failure(
-      createCloudbaseService(inputs({ api_base_url: `http://127.0.0.1:${port}` }), TOKEN, options()),
-    );
-    expect(message).toBe(
+    const api = apiOn(fake, { base: new URL(`http://127.0.0.1:${port}`) });
+    const error = await failure(callWeChat(api, CREATE_SERVICE, createBody));
+    expect(error.message).toBe(
       `createCloudbaseService failed: could not reach http://127.0.0.1:${port}${CREATE_PATH} ` +
         `(connect ECONNREFUSED 127.0.0.1:${port}) on 3 attempts: check api_base_url, the runner's network and HTTPS_PROXY`,
     );
-    expect(sleeps).toHaveLength(2);
+    expect(api.sleeps).toHaveLength(2);
   });
 
   it('retries a DNS failure', async () => {
-    const message = await failure(
-      createCloudbaseService(inputs({ api_base_url: 'http://no-such-host.invalid' }), TOKEN, options({ maxAttempts: 2 })),
-    );
-    expect(message).toMatch(/^createCloudbaseService failed: could not reach http:\/\/no-such-host\.invalid\/\S+ \(DNS lookup of no-such-host\.invalid failed \((ENOTFOUND|EAI_AGAIN)\)\) on 2 attempts/);
-    expect(sleeps).toHaveLength(1);
+    const api = apiOn(fake, { base: new URL('http://no-such-host.invalid'), maxAttempts: 2 });
+    const error = await failure(callWeChat(api, CREATE_SERVICE, createBody));
+    expect(error.message).toMatch(/^createCloudbaseService failed: could not reach http:\/\/no-such-host\.invalid\/\S+ \(DNS lookup of no-such-host\.invalid failed \((ENOTFOUND|EAI_AGAIN)\)\) on 2 attempts/);
+    expect(api.sleeps).toHaveLength(1);
   });
 
-  it('reports a reset after sending as outcome unknown, without a second create', async () => {
-    fake.failNext({ kind: 'reset' });
-    const message = await failure(createCloudbaseService(inputs(), TOKEN, options()));
-    expect(message).toBe(
-      `createCloudbaseService failed: outcome unknown: the request was sent to ${fake.url}${CREATE_PATH}, then the connection ` +
-        'was reset before an answer arrived. It was not retried, so as not to create the service twice: check the ' +
-        'CloudBase console before running again.',
-    );
-    expect(fake.requests).toHaveLength(1);
-  });
-
-  it('reports a reset in the middle of the answer as outcome unknown', async () => {
-    fake.failNext({ kind: 'reset-mid-body' });
-    const message = await failure(createCloudbaseService(inputs(), TOKEN, options()));
-    expect(message).toMatch(/^createCloudbaseService failed: outcome unknown: .* then the connection broke after HTTP 200, while the answer was being read/);
-    expect(fake.requests).toHaveLength(1);
-  });
-
-  it('reports slow headers beyond the timeout as outcome unknown, without a retry', async () => {
-    fake.failNext({ kind: 'delay', ms: 3000 });
-    const started = Date.now();
-    const message = await failure(createCloudbaseService(inputs(), TOKEN, options({ timeoutSeconds: 1 })));
-    expect(Date.now() - started).toBeLessThan(2500);
-    expect(message).toBe(
-      `createCloudbaseService failed: outcome unknown: the request was sent to ${fake.url}${CREATE_PATH}, then no answer ` +
-        'within 1 s. It was not retried, so as not to create the service twice: check the CloudBase console before running again.',
-    );
+  it.each([
+    [{ kind: 'reset' } as const, 'the request was sent to URL, then the connection was reset before an answer arrived'],
+    [{ kind: 'reset-mid-body' } as const, 'the request was sent to URL, then the connection broke after HTTP 200, while the answer was being read'],
+    [{ kind: 'delay', ms: 3000 } as const, 'the request was sent to URL, then no answer within 1 s'],
+    [{ kind: 'html-502' } as const, 'HTTP 502 Bad Gateway from URL, and the body is not JSON (it does not parse): "<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> </body> </html>"'],
+    [{ kind: 'empty-503' } as const, 'HTTP 503 Service Unavailable from URL, and the body is not JSON (it is empty): (empty body)'],
+    [{ kind: 'truncated-json' } as const, 'HTTP 200 OK from URL, and the body is not JSON (it does not parse): "{"errcode":0"'],
+    [{ kind: 'not-object' } as const, 'HTTP 200 OK from URL, and the body is not a WeChat answer (it is not a JSON object): "["errcode", 0]"'],
+    [{ kind: 'raw', status: 200, body: '{"message":"ok"}' } as const, 'HTTP 200 OK from URL, and the body is not a WeChat answer (it has none of errcode, errmsg): "{"message":"ok"}"'],
+  ])('a write that was sent and got no WeChat answer (%o) has an unknown outcome, and is not repeated', async (fault, why) => {
+    fake.failNext(fault);
+    const error = await failure(callWeChat(apiOn(fake, { timeoutSeconds: 1 }), CREATE_SERVICE, createBody));
+    expect(error).toBeInstanceOf(OutcomeUnknown);
+    expect((error as OutcomeUnknown).why).toBe(why.replace('URL', `${fake.url}${CREATE_PATH}`));
+    expect(error.message).toBe(`createCloudbaseService failed: outcome unknown: ${why.replace('URL', `${fake.url}${CREATE_PATH}`)}`);
     expect(fake.requests).toHaveLength(1);
   });
 
   it.each([
-    [{ kind: 'html-502' } as const, 'HTTP 502 Bad Gateway', 'and the body is not JSON: "<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> </body> </html>"'],
-    [{ kind: 'empty-503' } as const, 'HTTP 503 Service Unavailable', 'and the body is not JSON: (empty body)'],
-    [{ kind: 'truncated-json' } as const, 'HTTP 200 OK', 'and the body is not JSON: "{"errcode":0"'],
-    [{ kind: 'not-object' } as const, 'HTTP 200 OK', 'and the body is not a WeChat answer (it is not a JSON object): "["errcode", 0]"'],
-    [{ kind: 'errcode-string' } as const, 'HTTP 200 OK', 'and the body is not a WeChat answer (errcode is not a number)'],
-  ])('fails on %o with the status and an excerpt, once', async (fault, status, detail) => {
-    fake.failNext(fault);
-    const message = await failure(createCloudbaseService(inputs(), TOKEN, options()));
-    expect(message).toContain(`createCloudbaseService failed: ${status} from ${fake.url}${CREATE_PATH}, ${detail}`);
-    expect(message).toMatch(/The outcome is unknown: check the CloudBase console before running again\.$/);
-    expect(fake.requests).toHaveLength(1);
+    [{ kind: 'reset' } as const],
+    [{ kind: 'html-502' } as const],
+    [{ kind: 'delay', ms: 3000 } as const],
+    [{ kind: 'errcode-string' } as const],
+  ])('a read is repeated after %o: it changes nothing', async (fault) => {
+    fake.failNext({ ...fault, path: LIST_SERVICES_PATH });
+    const api = apiOn(fake, { timeoutSeconds: 1 });
+    const { outcome, attempts } = await callWeChat(api, LIST_SERVICES, listBody);
+    expect(outcome.errcode).toBe(0);
+    expect(attempts).toBe(2);
+    expect(fake.requestsTo(LIST_SERVICES_PATH)).toHaveLength(2);
+  });
+
+  it('a read that never gets an answer fails after max_attempts with the last reason', async () => {
+    fake.failAlways({ kind: 'html-502' });
+    const error = await failure(callWeChat(apiOn(fake), LIST_SERVICES, listBody));
+    expect(error).not.toBeInstanceOf(OutcomeUnknown);
+    expect(error.message).toMatch(/^getcslist failed: HTTP 502 Bad Gateway from \S+, and the body is not JSON \(it does not parse\): "<html>.*" \[3 attempts\]$/);
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('cuts off an answer larger than 1 MiB', async () => {
+    fake.failAlways({ kind: 'raw', status: 200, body: `{"errcode":0,"errmsg":"${'x'.repeat(2 * 1024 * 1024)}"}` });
+    const error = await failure(callWeChat(apiOn(fake, { maxAttempts: 1 }), LIST_SERVICES, listBody));
+    expect(error.message).toBe(
+      `getcslist failed: the request was sent to ${fake.url}${LIST_SERVICES_PATH}, then the answer is larger than 1048576 bytes: ` +
+        "check the runner's network and api_base_url, then run the job again",
+    );
+  });
+
+  it.each([
+    [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync('{"errcode":0,"errmsg":"ok"}'), 'it is compressed (Content-Encoding: gzip), which the action did not ask for: a gateway between the runner and WeChat changed it'],
+    [{ 'content-type': 'application/json' }, gzipSync('{"errcode":0,"errmsg":"ok"}'), 'it looks gzip-compressed, without a Content-Encoding header'],
+    [{ 'content-type': 'application/json' }, '\ufeff{"errcode":0,"errmsg":"ok"}', 'it starts with a byte-order mark (U+FEFF), which JSON does not allow'],
+  ])('says why a body is not JSON when its excerpt may look like JSON (%o)', async (headers, body, why) => {
+    fake.failNext({ kind: 'raw', status: 200, body, headers });
+    const error = await failure(callWeChat(apiOn(fake), CREATE_SERVICE, createBody));
+    expect(error.message).toContain(`and the body is not JSON (${why}): `);
+  });
+});
+
+describe('writeOnce', () => {
+  it('after a lost answer, a read that finds the write done ends it: one request, no repeat', async () => {
+    fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: CREATE_PATH });
+    const api = apiOn(fake);
+    let reads = 0;
+    const written = await writeOnce(api, CREATE_SERVICE, createBody, async () => (reads++, fake.services('env-1').includes('svc')));
+    expect(written).toEqual({ answered: undefined, attempts: 1, lost: `the request was sent to ${fake.url}${CREATE_PATH}, then the connection was reset before an answer arrived` });
+    expect(reads).toBe(1);
+    expect(fake.requestsTo(CREATE_PATH)).toHaveLength(1);
+  });
+
+  it('repeats a write that a read shows did not happen, within max_attempts', async () => {
+    fake.failNext({ kind: 'reset', path: CREATE_PATH });
+    const api = apiOn(fake);
+    const written = await writeOnce(api, CREATE_SERVICE, createBody, async () => fake.services('env-1').includes('svc'));
+    expect(written.answered?.outcome.errcode).toBe(0);
+    expect(written.attempts).toBe(2);
+    expect(fake.requestsTo(CREATE_PATH)).toHaveLength(2);
+    expect(fake.created).toEqual(['env-1/svc']);
+    expect(api.sleeps).toEqual([750]);
+  });
+
+  it('counts -1 answers and repeats together toward max_attempts', async () => {
+    fake.failNext({ kind: 'busy' }, { kind: 'reset' }, { kind: 'reset' });
+    const api = apiOn(fake);
+    const error = await failure(writeOnce(api, CREATE_SERVICE, createBody, async () => false));
+    expect(error.message).toBe(
+      `createCloudbaseService failed: no answer on 3 attempts (the last: the request was sent to ${fake.url}${CREATE_PATH}, ` +
+        'then the connection was reset before an answer arrived); a read after each showed it had not happened, so nothing changed: run the job again',
+    );
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('fails saying the outcome is unknown when the read fails too', async () => {
+    fake.failNext({ kind: 'reset' });
+    const error = await failure(
+      writeOnce(apiOn(fake), CREATE_SERVICE, createBody, () => Promise.reject(new Error('getcslist failed: errcode 40014'))),
+    );
+    expect(error.message).toBe(
+      `createCloudbaseService failed: outcome unknown: the request was sent to ${fake.url}${CREATE_PATH}, then the connection was reset ` +
+        'before an answer arrived; the read that would tell what happened failed too (getcslist failed: errcode 40014): ' +
+        'check the CloudBase console before running again',
+    );
   });
 });
 
 describe('obtainComponentToken', () => {
-  const credentials = () => ({
-    appid: fake.platform.appid,
-    appsecret: fake.platform.appsecret,
-    verifyTicket: fake.platform.verifyTicket,
-  });
+  const credentials = () => ({ kind: 'component' as const, appid: fake.platform.appid, appsecret: fake.platform.appsecret, verifyTicket: fake.platform.verifyTicket });
 
-  it('posts the three credentials in the body, not the URL, and returns the token', async () => {
-    const token = await obtainComponentToken(credentials(), new URL(fake.url), options());
+  it('posts the three credentials in the body, not the URL; returns the token, masked first and announced once', async () => {
+    const api = apiOn(fake, { token: undefined });
+    const token = await obtainComponentToken(api, credentials(), 'no service was created');
     expect(fake.tokens.has(token)).toBe(true);
     const [request] = fake.requestsTo(TOKEN_PATH);
     expect(request?.query).toEqual({});
-    expect(JSON.parse(request?.body ?? '')).toEqual({
+    expect(request?.json).toEqual({
       component_appid: fake.platform.appid,
       component_appsecret: fake.platform.appsecret,
       component_verify_ticket: fake.platform.verifyTicket,
     });
+    expect(api.log.hidden).toContain(token);
+    expect(api.log.lines.filter((line) => line.startsWith('notice: '))).toEqual([
+      "notice: Obtained a new component_access_token (masked). WeChat may end the previous token about 5 minutes later: if the platform's own backend uses it, pass access_token from the platform's token service instead.",
+    ]);
+    expect(api.log.lines.join('\n')).not.toContain(token);
   });
 
-  it('fails with the token step’s own mapped message', async () => {
-    const message = await failure(
-      obtainComponentToken({ ...credentials(), verifyTicket: 'ticket@@@expired' }, new URL(fake.url), options()),
+  it('fails with the token step’s own line', async () => {
+    const api = apiOn(fake, { token: undefined });
+    const error = await failure(obtainComponentToken(api, { ...credentials(), verifyTicket: 'ticket@@@expired' }, 'nothing was deleted'));
+    expect(error.message).toMatch(
+      /^api_component_token failed \(the token step: nothing was deleted\): errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired .* rid: [0-9a-f-]+$/,
     );
-    expect(message).toMatch(
-      /^api_component_token failed \(the token step: no service was created\): errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired .* rid: [0-9a-f-]+$/,
-    );
+  });
+
+  it.each([
+    ['a token of the wrong type', '{"component_access_token": 123456789012345, "expires_in": 7200}', '123456789012345'],
+    ['JSON cut short', '{"component_access_token":"live-token-cut-short-0123', 'live-token-cut-short-0123'],
+    ['errcode of the wrong type', '{"errcode":"0","component_access_token":"live-token-errcode-string"}', 'live-token-errcode-string'],
+    ['a token under another key', '{"access_token":"live-token-other-key-4567"}', 'live-token-other-key-4567'],
+  ])('masks a token in a malformed answer (%s) before anything about it is printed', async (_, body, token) => {
+    fake.failNext({ kind: 'raw', status: 200, body, headers: { 'content-type': 'application/json' } });
+    const api = apiOn(fake, { token: undefined, maxAttempts: 1 });
+    const error = await failure(obtainComponentToken(api, credentials(), 'no service was created'));
+    expect(api.log.hidden).toContain(token);
+    expect(api.log.clean(error.message)).not.toContain(token);
+    expect(api.log.lines.join('\n')).not.toContain(token);
+  });
+
+  it('the token call is the one whose answers are scanned for tokens', () => {
+    expect(COMPONENT_TOKEN.secretsInAnswer).toBeDefined();
+    expect('secretsInAnswer' in CREATE_SERVICE).toBe(false);
   });
 });
 
@@ -196,13 +259,5 @@ describe('backoffMs', () => {
   it('doubles from 0.5–1 s and never exceeds 10 s', () => {
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, () => 0))).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, () => 1))).toEqual([1000, 2000, 4000, 8000, 10000, 10000]);
-  });
-});
-
-describe('excerpt', () => {
-  it('flattens control characters and cuts long bodies', () => {
-    expect(excerpt('a\r\n\tb\u0000c')).toBe('"a b c"');
-    expect(excerpt('x'.repeat(200))).toBe(`"${'x'.repeat(160)}…"`);
-    expect(excerpt(' \n ')).toBe('(empty body)');
   });
 });

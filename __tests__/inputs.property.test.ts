@@ -9,9 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { redact } from '../src/errors.ts';
-import { INPUT_NAMES, parseInputs, secretsIn, type InputName, type RawInputs } from '../src/inputs.ts';
-import { run } from '../src/main.ts';
+import { run } from '../src/create.ts';
+import { CREATE_INPUTS, type RawInputs } from '../src/inputs.ts';
+import { redact } from '../src/redact.ts';
+
+const INPUT_NAMES = CREATE_INPUTS.names;
+type InputName = string;
+const parseInputs = (raw: RawInputs) => CREATE_INPUTS.parse(raw);
+const secretsIn = (raw: RawInputs) => CREATE_INPUTS.secretsIn(raw);
 import { startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
 import { parseCommands } from '../tools/run-action.ts';
 
@@ -121,8 +126,8 @@ async function runWith(raw: RawInputs): Promise<Outcome> {
 
 /** Runs the action on `raw` and checks every property; returns nothing, throws on a violation. */
 async function check(given: RawInputs): Promise<void> {
-  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, asEnv(given[name])])) as RawInputs;
-  const trimmed = Object.fromEntries(INPUT_NAMES.map((name) => [name, raw[name].trim()])) as RawInputs;
+  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, asEnv(given[name] ?? "")])) as RawInputs;
+  const trimmed = Object.fromEntries(INPUT_NAMES.map((name) => [name, (raw[name] ?? "").trim()])) as RawInputs;
   const parsed = parseInputs(trimmed);
   // Never to the network: a valid api_base_url other than the fake's is not run.
   fc.pre(!parsed.ok || parsed.inputs.apiBaseUrl.origin === new URL(fake.url).origin);

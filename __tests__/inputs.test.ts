@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseInputs, readRawInputs, secretsIn, type RawInputs } from '../src/inputs.ts';
+import { CREATE_INPUTS, DELETE_INPUTS, DEPLOY_INPUTS, readRawInputs, validServiceName, type RawInputs } from '../src/inputs.ts';
+
+const parseInputs = (values: RawInputs) => CREATE_INPUTS.parse(values);
+const secretsIn = (values: RawInputs) => CREATE_INPUTS.secretsIn(values);
 
 const valid = {
   access_token: 'TOKEN',
@@ -8,8 +11,8 @@ const valid = {
   is_public: 'true',
 };
 
-function raw(values: Record<string, string>): RawInputs {
-  return readRawInputs((name) => values[name] ?? '');
+function raw(values: Record<string, string>, names: readonly string[] = CREATE_INPUTS.names): RawInputs {
+  return readRawInputs(names, (name) => values[name] ?? '');
 }
 
 function problems(values: Record<string, string>): string[] {
@@ -25,7 +28,9 @@ describe('parseInputs', () => {
       ok: true,
       inputs: {
         credentials: { kind: 'token', accessToken: 'TOKEN' },
-        service: { env_id: 'prod-2g59lad002c864a6', service_name: 'pr-42', is_public: true },
+        envId: 'prod-2g59lad002c864a6',
+        serviceName: 'pr-42',
+        own: { is_public: true, if_exists: 'skip' },
         apiBaseUrl: new URL('https://api.weixin.qq.com'),
         timeoutSeconds: 30,
         maxAttempts: 3,
@@ -51,7 +56,7 @@ describe('parseInputs', () => {
       }),
     );
     expect(parsed.ok && parsed.inputs).toMatchObject({
-      service: {
+      own: {
         image_repo: 'ccr.ccs.tencentyun.com/ns/app',
         remark: 'preview',
         es_info: { id: 1, secret_name: 's', ip: '10.0.0.1', port: 9200, index: 'i', account: 'a', password: 'p' },
@@ -75,7 +80,9 @@ describe('parseInputs', () => {
     ['FALSE', false],
   ])('reads is_public %s as the YAML 1.2 boolean %s', (text, value) => {
     const parsed = parseInputs(raw({ ...valid, is_public: text }));
-    expect(parsed.ok && parsed.inputs.service.is_public).toBe(value);
+    // Accepted first: `parsed.ok && …` would be false for a rejected "false".
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok ? parsed.inputs.own.is_public : undefined).toBe(value);
   });
 
   it.each(['yes', 'no', 'on', '1', 'tRUE', 'y'])('rejects %s as is_public (YAML 1.1 words are not booleans)', (text) => {
@@ -179,7 +186,7 @@ describe('parseInputs', () => {
 });
 
 describe('secretsIn', () => {
-  it('lists the token, the platform secrets and es_info.password, raw and JSON-escaped', () => {
+  it('lists the token, the platform secrets and es_info.password', () => {
     expect(
       secretsIn(
         raw({
@@ -189,10 +196,189 @@ describe('secretsIn', () => {
           es_info: '{"password":"p\\"w"}',
         }),
       ),
-    ).toEqual(['tok', 'sec', 'tic', 'p"w', 'p\\"w']);
+    ).toEqual(['tok', 'sec', 'tic', 'p"w']);
   });
 
   it('finds no password in es_info that is not JSON, and lists nothing for empty inputs', () => {
     expect(secretsIn(raw({ es_info: '{"password":' }))).toEqual([]);
   });
+
+  it('for deploy: image_secret_info.password', () => {
+    expect(DEPLOY_INPUTS.secretsIn(raw({ access_token: 'tok', image_secret_info: '{"user_name":"u","password":"registry-pw"}' }, DEPLOY_INPUTS.names))).toEqual([
+      'tok',
+      'registry-pw',
+    ]);
+  });
 });
+
+describe('service_name (SPEC §1.1)', () => {
+  it.each(['a', 'pr-42', 'release-v1-2-3', 'a1234567890123456789', 'x-'])('accepts %s', (name) => {
+    expect(parseInputs(raw({ ...valid, service_name: name })).ok).toBe(true);
+  });
+
+  it.each([
+    ['release-v1.2.3', 'release-v1-2-3'],
+    ['PR-42', 'pr-42'],
+    ['42', 'service'],
+    ['pr_42', 'pr-42'],
+    ['-pr-42', 'pr-42'],
+    ['a12345678901234567890', 'a1234567890123456789'],
+    ['my service!', 'my-service'],
+  ])('rejects %s before anything is sent, showing %s', (name, valid) => {
+    expect(problems({ ...validInputs(), service_name: name })).toEqual([
+      `service_name: ${JSON.stringify(name)} is not a valid service name: use lowercase letters, digits and -, starting with a letter, at most 20 characters, e.g. "${valid}"`,
+    ]);
+  });
+
+  it('quotes at most 40 characters of a long name', () => {
+    const [problem] = problems({ ...validInputs(), service_name: 'x'.repeat(300) });
+    expect(problem).toBe(`service_name: "${'x'.repeat(40)}…" is not a valid service name: use lowercase letters, digits and -, starting with a letter, at most 20 characters, e.g. "${'x'.repeat(20)}"`);
+  });
+
+  it('derives a name that is itself valid', () => {
+    for (const name of ['release-v1.2.3', '---', 'Ünïcödé', '9lives', 'a--b', 'z'.repeat(40) + '-x']) {
+      expect(validServiceName(name)).toMatch(/^[a-z][a-z0-9-]{0,19}$/);
+    }
+  });
+
+  it('applies to delete and deploy too', () => {
+    const bad = { ...validInputs(), service_name: 'Bad_Name', image_url: 'i' };
+    expect(DELETE_INPUTS.parse(raw(bad, DELETE_INPUTS.names)).ok).toBe(false);
+    expect(DEPLOY_INPUTS.parse(raw(bad, DEPLOY_INPUTS.names)).ok).toBe(false);
+  });
+});
+
+describe('if_exists and if_missing', () => {
+  it('default to skip and take fail', () => {
+    const create = parseInputs(raw({ ...valid, if_exists: 'fail' }));
+    expect(create.ok && create.inputs.own.if_exists).toBe('fail');
+    const remove = DELETE_INPUTS.parse(raw(validInputs(), DELETE_INPUTS.names));
+    expect(remove.ok && remove.inputs.own).toEqual({ if_missing: 'skip' });
+  });
+
+  it('reject anything else', () => {
+    expect(problems({ ...valid, if_exists: 'ignore' })).toEqual(['if_exists: must be skip (succeed when the service is already there) or fail']);
+    const remove = DELETE_INPUTS.parse(raw({ ...validInputs(), if_missing: 'true' }, DELETE_INPUTS.names));
+    expect(remove.ok ? [] : remove.problems).toEqual(['if_missing: must be skip (succeed when the service is already gone) or fail']);
+  });
+});
+
+describe('deploy inputs (SPEC §2)', () => {
+  const deploy = (values: Record<string, string>) => DEPLOY_INPUTS.parse(raw({ ...validInputs(), image_url: 'ccr.ccs.tencentyun.com/ns/app:1', ...values }, DEPLOY_INPUTS.names));
+  const deployProblems = (values: Record<string, string>) => {
+    const parsed = deploy(values);
+    return parsed.ok ? [] : parsed.problems;
+  };
+
+  it('has the documented defaults', () => {
+    const parsed = deploy({});
+    expect(parsed.ok && parsed.inputs.own).toEqual({
+      image_url: 'ccr.ccs.tencentyun.com/ns/app:1',
+      container_port: 80,
+      cpu: 0.25,
+      mem: 0.5,
+      min_num: 0,
+      max_num: 5,
+      policy_type: 'cpu',
+      policy_threshold: 60,
+      flow_ratio: 100,
+      wait: true,
+      wait_timeout_seconds: 900,
+    });
+  });
+
+  it('reads every input into its type', () => {
+    const parsed = deploy({
+      container_port: '8080',
+      cpu: '2',
+      mem: '4.5',
+      min_num: '1',
+      max_num: '50',
+      policy_type: 'mem',
+      policy_threshold: '75.5',
+      flow_ratio: '0',
+      env_params: '{"NODE_ENV":"preview","EMPTY":""}',
+      version_remark: 'pr 42',
+      image_secret_info: '{"registry_server":"r","user_name":"u","password":"p","email":"e@example.com"}',
+      wait: 'False',
+      wait_timeout_seconds: '21600',
+    });
+    expect(parsed.ok && parsed.inputs.own).toEqual({
+      image_url: 'ccr.ccs.tencentyun.com/ns/app:1',
+      container_port: 8080,
+      cpu: 2,
+      mem: 4.5,
+      min_num: 1,
+      max_num: 50,
+      policy_type: 'mem',
+      policy_threshold: 75.5,
+      flow_ratio: 0,
+      env_params: { NODE_ENV: 'preview', EMPTY: '' },
+      version_remark: 'pr 42',
+      image_secret_info: { registry_server: 'r', user_name: 'u', password: 'p', email: 'e@example.com' },
+      wait: false,
+      wait_timeout_seconds: 21600,
+    });
+  });
+
+  it('reports every value outside WeChat’s bounds at once, naming each input', () => {
+    expect(
+      deployProblems({
+        image_url: '',
+        container_port: '0',
+        cpu: '0',
+        mem: '-1',
+        min_num: '-1',
+        max_num: '51',
+        policy_type: 'gpu',
+        policy_threshold: '0',
+        flow_ratio: '101',
+        env_params: '{"PORT":8080}',
+        image_secret_info: '{"username":"u"}',
+        wait: 'yes',
+        wait_timeout_seconds: '0',
+      }),
+    ).toEqual([
+      'image_url: is required',
+      'container_port: must be a whole number from 1 to 65535',
+      'cpu: must be a number greater than 0, e.g. 0.25 or 2',
+      'mem: must be a number greater than 0, e.g. 0.25 or 2',
+      'min_num: must be a whole number from 0 to 50',
+      'max_num: must be a whole number from 0 to 50',
+      'policy_type: must be cpu or mem',
+      'policy_threshold: must be a number greater than 0, e.g. 0.25 or 2',
+      'flow_ratio: must be a whole number from 0 to 100',
+      'env_params.PORT: expected a string',
+      'image_secret_info: unknown key "username" (did you mean "user_name"?); allowed keys: registry_server, user_name, password, email',
+      'wait: must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
+      'wait_timeout_seconds: must be a whole number from 1 to 21600',
+    ]);
+  });
+
+  it('checks min_num against max_num, given or by default', () => {
+    expect(deployProblems({ min_num: '6', max_num: '5' })).toEqual(['min_num: must not be more than max_num (min_num 6, max_num 5)']);
+    expect(deployProblems({ min_num: '6' })).toEqual(['min_num: must not be more than max_num (min_num 6, max_num 5)']);
+    expect(deployProblems({ min_num: '5', max_num: '5' })).toEqual([]);
+  });
+
+  it('wants env_params as a JSON object', () => {
+    expect(deployProblems({ env_params: '["A=1"]' })).toEqual(['env_params: expected a JSON object']);
+    expect(deployProblems({ env_params: 'A=1' })).toEqual(['env_params: is not valid JSON: give a JSON object, e.g. {"key": "value"}']);
+  });
+});
+
+describe('timeout_seconds and max_attempts above their maximum', () => {
+  it('are rejected: a larger timeout would overflow setTimeout', () => {
+    expect(problems({ ...valid, timeout_seconds: '3601', max_attempts: '11' })).toEqual([
+      'timeout_seconds: must be a whole number from 1 to 3600',
+      'max_attempts: must be a whole number from 1 to 10',
+    ]);
+    expect(problems({ ...valid, timeout_seconds: '99999999999' })).toEqual(['timeout_seconds: must be a whole number from 1 to 3600']);
+    const parsed = parseInputs(raw({ ...valid, timeout_seconds: '3600', max_attempts: '10' }));
+    expect(parsed.ok && [parsed.inputs.timeoutSeconds, parsed.inputs.maxAttempts]).toEqual([3600, 10]);
+  });
+});
+
+function validInputs(): Record<string, string> {
+  return { ...valid };
+}

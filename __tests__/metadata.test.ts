@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_API_BASE_URL, INPUT_NAMES, parseInputs, readRawInputs } from '../src/inputs.ts';
+import { CREATE_INPUTS, DEFAULT_API_BASE_URL, DELETE_INPUTS, DEPLOY_INPUTS, readRawInputs, type ActionInputs } from '../src/inputs.ts';
 import { ERRCODES } from '../src/wechat.ts';
-import { actionDefaults, actionMetadata, ROOT } from '../tools/run-action.ts';
+import { ACTIONS, actionDefaults, actionMetadata, bundleOf, ROOT, type ActionName } from '../tools/run-action.ts';
 
-const metadata = actionMetadata();
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   type: string;
@@ -13,57 +12,107 @@ const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   devDependencies: Record<string, string>;
 };
 
-// SPEC.md §2: the public interface. These names must not drift.
-const SPEC_INPUTS = [
-  'access_token',
-  'component_appid',
-  'component_appsecret',
-  'component_verify_ticket',
-  'env_id',
-  'service_name',
-  'is_public',
-  'image_repo',
-  'remark',
-  'es_info',
-  'log_type',
-  'vpc_info',
-  'public_access',
-  'api_base_url',
-  'timeout_seconds',
-  'max_attempts',
-  'dry_run',
-];
-const SPEC_OUTPUTS = ['errcode', 'errmsg', 'rid', 'env_id', 'service_name', 'created'];
+// SPEC.md §2: the public interface of each action. These names must not drift.
+const COMMON_LEADING = ['access_token', 'component_appid', 'component_appsecret', 'component_verify_ticket', 'env_id', 'service_name'];
+const COMMON_TRAILING = ['api_base_url', 'timeout_seconds', 'max_attempts', 'dry_run'];
+const COMMON_OUTPUTS = ['errcode', 'errmsg', 'rid', 'env_id', 'service_name'];
+const SPEC: Record<ActionName, { inputs: string[]; outputs: string[]; required: string[]; defaults: Record<string, string>; code: ActionInputs<unknown> }> = {
+  create: {
+    inputs: [...COMMON_LEADING, 'is_public', 'image_repo', 'remark', 'es_info', 'log_type', 'vpc_info', 'public_access', 'if_exists', ...COMMON_TRAILING],
+    outputs: [...COMMON_OUTPUTS, 'created', 'existed'],
+    required: ['env_id', 'service_name', 'is_public'],
+    defaults: { if_exists: 'skip' },
+    code: CREATE_INPUTS,
+  },
+  delete: {
+    inputs: [...COMMON_LEADING, 'if_missing', ...COMMON_TRAILING],
+    outputs: [...COMMON_OUTPUTS, 'deleted', 'existed'],
+    required: ['env_id', 'service_name'],
+    defaults: { if_missing: 'skip' },
+    code: DELETE_INPUTS,
+  },
+  deploy: {
+    inputs: [
+      ...COMMON_LEADING,
+      'image_url',
+      'container_port',
+      'cpu',
+      'mem',
+      'min_num',
+      'max_num',
+      'policy_type',
+      'policy_threshold',
+      'flow_ratio',
+      'env_params',
+      'version_remark',
+      'image_secret_info',
+      'wait',
+      'wait_timeout_seconds',
+      ...COMMON_TRAILING,
+    ],
+    outputs: [...COMMON_OUTPUTS, 'version_name', 'status', 'run_id'],
+    required: ['env_id', 'service_name', 'image_url'],
+    defaults: {
+      container_port: '80',
+      cpu: '0.25',
+      mem: '0.5',
+      min_num: '0',
+      max_num: '5',
+      policy_type: 'cpu',
+      policy_threshold: '60',
+      flow_ratio: '100',
+      wait: 'true',
+      wait_timeout_seconds: '900',
+    },
+    code: DEPLOY_INPUTS,
+  },
+};
+const SPEC_INPUTS = [...new Set(ACTIONS.flatMap((action) => SPEC[action].inputs))];
+const SPEC_OUTPUTS = [...new Set(ACTIONS.flatMap((action) => SPEC[action].outputs))];
 
-describe('action.yml', () => {
+describe.each(ACTIONS)('%s/action.yml', (action) => {
+  const metadata = actionMetadata(action);
+  const spec = SPEC[action];
+
   it('declares exactly the inputs and outputs of SPEC §2, each with a description', () => {
-    expect(Object.keys(metadata.inputs)).toEqual(SPEC_INPUTS);
-    expect(Object.keys(metadata.outputs)).toEqual(SPEC_OUTPUTS);
+    expect(Object.keys(metadata.inputs)).toEqual(spec.inputs);
+    expect(Object.keys(metadata.outputs)).toEqual(spec.outputs);
     for (const entry of [...Object.values(metadata.inputs), ...Object.values(metadata.outputs)]) {
       expect(entry.description.length).toBeGreaterThan(10);
     }
-    expect([...INPUT_NAMES]).toEqual(SPEC_INPUTS);
+    expect([...spec.code.names]).toEqual(spec.inputs);
   });
 
-  it('marks the required inputs and runs the bundle on node24 with branding', () => {
+  it('marks the required inputs and runs its own bundle on node24 with branding', () => {
     const required = Object.entries(metadata.inputs).filter(([, input]) => input.required === true);
-    expect(required.map(([name]) => name)).toEqual(['env_id', 'service_name', 'is_public']);
-    expect(metadata.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
-    expect(metadata.branding).toEqual({ icon: 'cloud', color: 'green' });
+    expect(required.map(([name]) => name)).toEqual(spec.required);
+    expect(metadata.runs).toEqual({ using: 'node24', main: action === 'create' ? 'dist/create/index.js' : `../dist/${action}/index.js` });
+    expect(bundleOf(action)).toBe(join(ROOT, 'dist', action, 'index.js'));
+    expect(metadata.branding.color).toBe('green');
   });
 
   it('has the same defaults as the code, so a run outside a runner behaves the same', () => {
-    expect(actionDefaults()).toEqual({
+    expect(actionDefaults(action)).toEqual({
+      ...spec.defaults,
       api_base_url: DEFAULT_API_BASE_URL,
       timeout_seconds: '30',
       max_attempts: '3',
       dry_run: 'false',
     });
-    const required = { access_token: 't', env_id: 'e', service_name: 's', is_public: 'true' };
-    const withDefaults = { ...actionDefaults(), ...required };
-    const fromYaml = parseInputs(readRawInputs((name) => withDefaults[name as keyof typeof withDefaults] ?? ''));
-    const fromCode = parseInputs(readRawInputs((name) => required[name as keyof typeof required] ?? ''));
+    const required = { access_token: 't', env_id: 'e', service_name: 's', is_public: 'true', image_url: 'i' };
+    const withDefaults: Record<string, string> = { ...actionDefaults(action), ...required };
+    const fromYaml = spec.code.parse(readRawInputs(spec.code.names, (name) => withDefaults[name] ?? ''));
+    const fromCode = spec.code.parse(readRawInputs(spec.code.names, (name) => required[name as keyof typeof required] ?? ''));
+    expect(fromYaml.ok).toBe(true);
     expect(fromYaml).toEqual(fromCode);
+  });
+
+  it('describes the inputs every action shares in the same words', () => {
+    const create = actionMetadata('create');
+    for (const name of [...COMMON_LEADING, ...COMMON_TRAILING].filter((n) => !['service_name', 'dry_run'].includes(n))) {
+      expect(metadata.inputs[name]).toEqual(create.inputs[name]);
+    }
+    for (const name of COMMON_OUTPUTS.filter((n) => n !== 'service_name')) expect(metadata.outputs[name]).toEqual(create.outputs[name]);
   });
 });
 
@@ -96,8 +145,8 @@ describe('README', () => {
   });
 });
 
-describe('dist/index.js', () => {
-  const bundle = readFileSync(join(ROOT, 'dist', 'index.js'), 'utf8');
+describe.each(ACTIONS)('dist/%s/index.js', (action) => {
+  const bundle = readFileSync(bundleOf(action), 'utf8');
 
   it('stays under the 700 kB budget (npm run bench measures its start)', () => {
     expect(Buffer.byteLength(bundle)).toBeLessThan(700_000);

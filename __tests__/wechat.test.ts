@@ -1,14 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from '../src/errors.ts';
-import type { ServiceParams } from '../src/inputs.ts';
+import type { CreateInputs, DeployInputs } from '../src/inputs.ts';
 import {
   COMPONENT_TOKEN,
   CREATE_SERVICE,
   createServiceBody,
+  createVersionBody,
+  deleteServiceBody,
+  deleteVersionBody,
   describeFailure,
   endpoint,
+  listServicesBody,
+  listVersionsBody,
   ridOf,
+  stopsEveryCall,
+  tcbCodeOf,
   withAccessToken,
+  withoutRid,
 } from '../src/wechat.ts';
 
 describe('endpoint', () => {
@@ -29,22 +36,62 @@ describe('endpoint', () => {
 });
 
 describe('createServiceBody', () => {
-  it('keeps only the given fields, log_type and public_access at top level', () => {
-    const service: ServiceParams = {
+  it('keeps only the given fields, in the documented order, log_type and public_access at top level', () => {
+    const own: CreateInputs['own'] = {
+      if_exists: 'skip',
       public_access: 1,
       vpc_info: { vpc_id: 'vpc-abc', subnet_ids: ['subnet-1'], create_type: 2 },
       log_type: 'es',
       es_info: { port: 9200 },
       is_public: false,
-      service_name: 'svc',
-      env_id: 'env',
     };
-    expect(JSON.stringify(createServiceBody(service))).toBe(
+    expect(JSON.stringify(createServiceBody('env', 'svc', own))).toBe(
       '{"env_id":"env","service_name":"svc","is_public":false,"es_info":{"port":9200},"log_type":"es",' +
         '"vpc_info":{"vpc_id":"vpc-abc","subnet_ids":["subnet-1"],"create_type":2},"public_access":1}',
     );
-    expect(JSON.stringify(createServiceBody({ env_id: 'e', service_name: 's', is_public: true }))).toBe(
-      '{"env_id":"e","service_name":"s","is_public":true}',
+    expect(JSON.stringify(createServiceBody('e', 's', { is_public: true, if_exists: 'fail' }))).toBe('{"env_id":"e","service_name":"s","is_public":true}');
+  });
+});
+
+describe('the bodies of the other calls, each with its generation’s field names (SPEC §1.2–1.4)', () => {
+  it('getcslist and getcsversionlist say env (and service_name), with offset and a page of 20', () => {
+    expect(listServicesBody('env', 40)).toEqual({ env: 'env', offset: 40, limit: 20 });
+    expect(listVersionsBody('env', 'svc', 0)).toEqual({ env: 'env', service_name: 'svc', offset: 0, limit: 20 });
+  });
+
+  it('delcontainerservice says env and service_name', () => {
+    expect(deleteServiceBody('env', 'svc')).toEqual({ env: 'env', service_name: 'svc' });
+  });
+
+  it('deletecloudbaserunserverversion says env_id and server_name; is_delete_server only with the last, is_delete_image never', () => {
+    expect(JSON.stringify(deleteVersionBody('env', 'svc', 'svc-001', false))).toBe('{"env_id":"env","server_name":"svc","version_name":"svc-001"}');
+    expect(JSON.stringify(deleteVersionBody('env', 'svc', 'svc-002', true))).toBe(
+      '{"env_id":"env","server_name":"svc","version_name":"svc-002","is_delete_server":true}',
+    );
+  });
+
+  it('createcloudbaserunserverversion: env_id and server_name, the numbers as numbers, env_params as a JSON string', () => {
+    const own: DeployInputs['own'] = {
+      image_url: 'ccr.ccs.tencentyun.com/ns/app:1',
+      container_port: 8080,
+      cpu: 0.25,
+      mem: 0.5,
+      min_num: 0,
+      max_num: 5,
+      policy_type: 'cpu',
+      policy_threshold: 60,
+      flow_ratio: 100,
+      env_params: { NODE_ENV: 'preview' },
+      version_remark: 'pr 42',
+      image_secret_info: { registry_server: 'ccr.ccs.tencentyun.com', user_name: 'u', password: 'p' },
+      wait: true,
+      wait_timeout_seconds: 900,
+    };
+    expect(JSON.stringify(createVersionBody('env', 'svc', own))).toBe(
+      '{"env_id":"env","server_name":"svc","upload_type":"image","flow_ratio":100,"cpu":0.25,"mem":0.5,"min_num":0,"max_num":5,' +
+        '"policy_type":"cpu","policy_threshold":60,"container_port":8080,"image_info":{"image_url":"ccr.ccs.tencentyun.com/ns/app:1"},' +
+        '"env_params":"{\\"NODE_ENV\\":\\"preview\\"}","version_remark":"pr 42",' +
+        '"image_secret_info":{"registry_server":"ccr.ccs.tencentyun.com","user_name":"u","password":"p"}}',
     );
   });
 });
@@ -54,6 +101,36 @@ describe('ridOf', () => {
     expect(ridOf('invalid access_token rid: 6489b1c2-3c1c4a9d-5e3f2b1a')).toBe('6489b1c2-3c1c4a9d-5e3f2b1a');
     expect(ridOf('invalid credential, more details at https://mmbizurl.cn/s/JtxxFh33r rid: 64a1-2b3c')).toBe('64a1-2b3c');
     expect(ridOf('ok')).toBe('');
+    expect(ridOf('rid:')).toBe('');
+  });
+
+  it('takes the last rid: WeChat’s own comes after anything an errmsg quotes', () => {
+    expect(ridOf('name "x rid: fake" is taken rid: 6489-real')).toBe('6489-real');
+  });
+});
+
+describe('withoutRid', () => {
+  it('drops the rid that ends errmsg, and the comma or space before it', () => {
+    expect(withoutRid('access_token expired rid: 6489-1a2b')).toBe('access_token expired');
+    expect(withoutRid('invalid args, rid: 6489-1a2b')).toBe('invalid args');
+    expect(withoutRid('a rid: 1 then more')).toBe('a rid: 1 then more');
+    expect(withoutRid('  no rid here  ')).toBe('no rid here');
+  });
+});
+
+describe('tcbCodeOf', () => {
+  it('reads the Tencent Cloud code WeChat passes through', () => {
+    expect(tcbCodeOf('tcb api error TcbCode: [ResourceInUse] TcbMessage: [service already exists] rid: 1')).toBe('ResourceInUse');
+    expect(tcbCodeOf('TcbCode: [ResourceNotFound.ServiceNotExist]')).toBe('ResourceNotFound.ServiceNotExist');
+    expect(tcbCodeOf('TcbCode: nothing here')).toBe('');
+    expect(tcbCodeOf('no code')).toBe('');
+  });
+});
+
+describe('stopsEveryCall', () => {
+  it('is exactly the refusals SPEC §2 lists: token, credential, quota, IP whitelist, CloudBase', () => {
+    const codes = [-1, -1000, 40001, 40014, 40097, 40101, 41001, 42001, 43002, 44002, 45009, 47001, 48001, 61004, 85088, -501000];
+    expect(codes.filter(stopsEveryCall)).toEqual([40001, 40014, 41001, 42001, 45009, 61004, 85088]);
   });
 });
 
@@ -66,6 +143,7 @@ describe('describeFailure', () => {
     [40001, 'invalid credential', 'check component_appsecret'],
     [40014, 'invalid access_token', 'pass a current component_access_token of this third-party platform'],
     [40097, 'invalid args', 'WeChat rejected a parameter'],
+    [48001, 'api unauthorized', 'the third-party platform has no permission for this call'],
     [40101, 'missing parameter', 'a required parameter is missing'],
     [41001, 'access_token missing', 'no access_token reached WeChat'],
     [42001, 'access_token expired', 'refresh the component_access_token (it lives 7200 s)'],
@@ -100,26 +178,15 @@ describe('describeFailure', () => {
     );
   });
 
-  it('names the token step when the exchange fails', () => {
+  it('cuts a long errmsg in the line (the errmsg output keeps it whole)', () => {
+    const line = describeFailure(CREATE_SERVICE, outcome(89999, `${'long '.repeat(20_000)}rid: r3`));
+    expect(line).toBe(`createCloudbaseService failed: errcode 89999 (${'long '.repeat(60)}… (99699 more characters)) rid: r3`);
+  });
+
+  it('starts with the call\'s own name', () => {
     expect(describeFailure(COMPONENT_TOKEN, outcome(61005, 'component ticket is expired rid: r2'))).toMatch(
-      /^api_component_token failed \(the token step: no service was created\): errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired/,
+      /^api_component_token failed: errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired/,
     );
   });
 });
 
-describe('redact', () => {
-  it('removes secrets in raw, URL-encoded and form-encoded forms', () => {
-    const secret = 'a+b/c d';
-    expect(redact(`x ${secret} y a%2Bb%2Fc%20d z a%2Bb%2Fc+d`, [secret])).toBe('x *** y *** z ***');
-  });
-
-  it('blanks any access_token query parameter, even for a token it was not told about', () => {
-    expect(redact('Request timeout: /componenttcb/establishcloudbaserunserver?access_token=unknown-token&x=1', [])).toBe(
-      'Request timeout: /componenttcb/establishcloudbaserunserver?access_token=***&x=1',
-    );
-  });
-
-  it('replaces a longer secret before a shorter one it contains', () => {
-    expect(redact('token-123456', ['123', 'token-123456'])).toBe('***');
-  });
-});

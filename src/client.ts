@@ -1,30 +1,23 @@
 import * as z from 'zod/mini';
-import { CallFailed } from './errors.ts';
+import { CallFailed, OutcomeUnknown } from './errors.ts';
 import { postJson, TransportError, type HttpAnswer } from './http.ts';
-import type { Inputs } from './inputs.ts';
+import type { Log } from './log.ts';
 import { proxyFor } from './proxy.ts';
-import {
-  COMPONENT_TOKEN,
-  CREATE_SERVICE,
-  createAnswerSchema,
-  createServiceBody,
-  describeFailure,
-  endpoint,
-  isBusy,
-  outcomeOf,
-  tokenAnswerSchema,
-  withAccessToken,
-  type Call,
-  type Outcome,
-} from './wechat.ts';
+import { excerpt } from './redact.ts';
+import { COMPONENT_TOKEN, endpoint, isBusy, outcomeOf, withAccessToken, type Call, type Outcome, type WeChatAnswer } from './wechat.ts';
 
-export interface CallOptions {
+/** Where and how this run calls WeChat. */
+export interface Api {
+  base: URL;
+  /** The component_access_token; undefined only for the token call itself. */
+  token: string | undefined;
   timeoutSeconds: number;
   maxAttempts: number;
-  log: (line: string) => void;
+  log: Log;
   post?: typeof postJson;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  now?: () => number;
 }
 
 const BACKOFF_BASE_MS = 1000;
@@ -36,136 +29,188 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(ceiling * (0.5 + random() / 2));
 }
 
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export interface Created {
+/** Waits before attempt `attempt + 1`, saying why. */
+async function pause(api: Api, attempt: number, of: number, why: string): Promise<void> {
+  const wait = backoffMs(attempt, api.random);
+  api.log.info(`${why}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${of})`);
+  await (api.sleep ?? sleepFor)(wait);
+}
+
+export interface Answered<A> {
+  answer: A;
   outcome: Outcome;
+  /** Attempts used, toward max_attempts. */
   attempts: number;
 }
 
-export async function createCloudbaseService(inputs: Inputs, token: string, options: CallOptions): Promise<Created> {
-  const { answer, attempts } = await callWeChat(
-    CREATE_SERVICE,
-    createAnswerSchema,
-    inputs.apiBaseUrl,
-    token,
-    createServiceBody(inputs.service),
-    options,
-  );
-  return { outcome: outcomeOf(answer), attempts };
-}
-
-/** Exchanges the platform's credentials for a component_access_token (SPEC §1). */
-export async function obtainComponentToken(
-  credentials: { appid: string; appsecret: string; verifyTicket: string },
-  apiBaseUrl: URL,
-  options: CallOptions,
-): Promise<string> {
-  const body = {
-    component_appid: credentials.appid,
-    component_appsecret: credentials.appsecret,
-    component_verify_ticket: credentials.verifyTicket,
-  };
-  const { answer, attempts } = await callWeChat(COMPONENT_TOKEN, tokenAnswerSchema, apiBaseUrl, undefined, body, options);
-  if (answer.component_access_token !== undefined && answer.component_access_token !== '') {
-    return answer.component_access_token;
-  }
-  const outcome = outcomeOf(answer);
-  if (outcome.errcode === 0) {
-    throw new CallFailed(`${COMPONENT_TOKEN.failed}: WeChat answered without a component_access_token`);
-  }
-  throw new CallFailed(describeFailure(COMPONENT_TOKEN, outcome, attempts), outcome);
-}
-
 /**
- * POSTs to one call, retrying only where WeChat cannot have acted: the request never
- * left (connection refused, DNS failure) or WeChat answered -1 (busy).
+ * POSTs to one call and reads WeChat's answer, within `budget` attempts. It retries where
+ * repeating cannot do anything twice: the request never left, WeChat answered -1 (busy),
+ * or the call only reads. A write that was sent and got no WeChat answer throws
+ * OutcomeUnknown: only a read of what is there can tell what happened (see `writeOnce`).
  */
-async function callWeChat<T extends z.ZodMiniType<{ errcode?: number | undefined }>>(
-  call: Call,
-  schema: T,
-  apiBaseUrl: URL,
-  token: string | undefined,
+export async function callWeChat<A extends WeChatAnswer>(
+  api: Api,
+  call: Call<A>,
   body: unknown,
-  options: CallOptions,
-): Promise<{ answer: z.output<T>; attempts: number }> {
-  const { post = postJson, sleep = sleepFor, random = Math.random, log, maxAttempts } = options;
-  const where = endpoint(apiBaseUrl, call);
-  const url = token === undefined ? where : withAccessToken(where, token);
+  budget = api.maxAttempts,
+): Promise<Answered<A>> {
+  const { log } = api;
+  const where = endpoint(api.base, call);
+  const url = api.token === undefined ? where : withAccessToken(where, api.token);
   const payload = JSON.stringify(body);
-  const retry = async (attempt: number, why: string) => {
-    const wait = backoffMs(attempt, random);
-    log(`${why}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${maxAttempts})`);
-    await sleep(wait);
-  };
-
   const proxy = proxyFor(where);
   const via = proxy === undefined ? '' : ` via proxy ${proxy.host}`;
+
   for (let attempt = 1; ; attempt++) {
-    log(`POST ${where.href}${via}${maxAttempts > 1 ? ` (attempt ${attempt} of ${maxAttempts})` : ''}`);
+    const more = attempt < budget;
+    // Writes are shown; reads (lookups, polls) only when debugging: the story says what they found.
+    (call.writes ? log.info : log.debug)(`POST ${where.href}${via}${budget > 1 ? ` (attempt ${attempt} of ${budget})` : ''}`);
+    log.debug(`${call.name} request body: ${payload}`);
     let http: HttpAnswer;
     try {
-      http = await post(url, payload, options.timeoutSeconds * 1000);
+      http = await (api.post ?? postJson)(url, payload, api.timeoutSeconds * 1000);
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
-      if (error.sent) throw new CallFailed(outcomeUnknown(call, where, error));
-      if (attempt >= maxAttempts) {
+      const tried = attempt > 1 ? ` on ${attempt} attempts` : '';
+      if (!error.sent) {
+        if (more) {
+          await pause(api, attempt, budget, `Could not reach ${where.host} (${error.message})`);
+          continue;
+        }
         throw new CallFailed(
-          `${call.failed}: could not reach ${where.href} (${error.message})` +
-            `${attempt > 1 ? ` on ${attempt} attempts` : ''}: check api_base_url, the runner's network and HTTPS_PROXY`,
+          `${call.failed}: could not reach ${where.href} (${error.message})${tried}: check api_base_url, the runner's network and HTTPS_PROXY`,
         );
       }
-      await retry(attempt, `Could not reach ${where.host} (${error.message})`);
+      const why = `the request was sent to ${where.href}, then ${error.message}`;
+      if (call.writes) throw new OutcomeUnknown(call.failed, why, attempt);
+      if (more) {
+        await pause(api, attempt, budget, `No answer from ${where.host} (${error.message})`);
+        continue;
+      }
+      throw new CallFailed(`${call.failed}: ${why}${tried}: check the runner's network and api_base_url, then run the job again`);
+    }
+
+    // A secret in the answer (the token call's) is masked before anything about the answer is printed.
+    if (call.secretsInAnswer !== undefined) log.hide(call.secretsInAnswer(http.text));
+    log.debug(`${call.name} answer: HTTP ${http.status} ${excerpt(http.text, log.clean, 4000)}`);
+    const read = readAnswer(call, where, http, log.clean);
+    if (!read.ok) {
+      if (call.writes) throw new OutcomeUnknown(call.failed, read.problem, attempt);
+      if (more) {
+        await pause(api, attempt, budget, `No WeChat answer from ${where.host} (HTTP ${http.status})`);
+        continue;
+      }
+      throw new CallFailed(`${call.failed}: ${read.problem}${attempt > 1 ? ` [${attempt} attempts]` : ''}`);
+    }
+    if (isBusy(read.answer.errcode) && more) {
+      await pause(api, attempt, budget, 'WeChat is busy (errcode -1)');
       continue;
     }
-    const answer = readAnswer(call, where, http, schema);
-    if (isBusy(answer.errcode) && attempt < maxAttempts) {
-      await retry(attempt, 'WeChat is busy (errcode -1)');
-      continue;
-    }
-    return { answer, attempts: attempt };
+    return { answer: read.answer, outcome: outcomeOf(read.answer, log.clean), attempts: attempt };
   }
 }
 
-function outcomeUnknown(call: Call, where: URL, error: TransportError): string {
-  return (
-    `${call.failed}: outcome unknown: the request was sent to ${where.href}, then ${error.message}.` +
-    (call.createsSomething
-      ? ' It was not retried, so as not to create the service twice: check the CloudBase console before running again.'
-      : '')
-  );
-}
+type Read<A> = { ok: true; answer: A } | { ok: false; problem: string };
 
-function readAnswer<T extends z.ZodMiniType>(call: Call, where: URL, http: HttpAnswer, schema: T): z.output<T> {
+function readAnswer<A>(call: Call<A & WeChatAnswer>, where: URL, http: HttpAnswer, clean: (text: string) => string): Read<A> {
   const from = `HTTP ${http.status}${http.statusText !== '' ? ` ${http.statusText}` : ''} from ${where.href}`;
-  const unknownOutcome = call.createsSomething
-    ? ' The outcome is unknown: check the CloudBase console before running again.'
-    : '';
+  const quoted = () => excerpt(http.text, clean);
   let json: unknown;
   try {
     json = JSON.parse(http.text);
   } catch {
-    throw new CallFailed(`${call.failed}: ${from}, and the body is not JSON: ${excerpt(http.text)}.${unknownOutcome}`);
+    return { ok: false, problem: `${from}, and the body is not JSON (${whyNotJson(http)}): ${quoted()}` };
   }
-  const parsed = schema.safeParse(json);
+  const parsed = call.answer.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const problem =
-      issue === undefined || issue.path.length === 0
+      typeof json !== 'object' || json === null || Array.isArray(json)
         ? 'it is not a JSON object'
-        : `${issue.path.join('.')} is not ${issue.code === 'invalid_type' ? `a ${issue.expected}` : 'valid'}`;
-    throw new CallFailed(
-      `${call.failed}: ${from}, and the body is not a WeChat answer (${problem}): ${excerpt(http.text)}.${unknownOutcome}`,
-    );
+        : issue === undefined || issue.path.length === 0
+          ? (issue?.message ?? 'unreadable')
+          : `${issue.path.join('.')} is not ${issue.code === 'invalid_type' ? `a ${issue.expected}` : 'valid'}`;
+    return { ok: false, problem: `${from}, and the body is not a WeChat answer (${problem}): ${quoted()}` };
   }
-  return parsed.data;
+  return { ok: true, answer: parsed.data as A };
 }
 
-const EXCERPT_CHARS = 160;
+/** Why a body that may look like JSON in an excerpt did not parse. */
+function whyNotJson(http: HttpAnswer): string {
+  const encoding = http.contentEncoding.trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    return `it is compressed (Content-Encoding: ${encoding.slice(0, 40)}), which the action did not ask for: a gateway between the runner and WeChat changed it`;
+  }
+  if (http.text.startsWith('\u001f\ufffd')) return 'it looks gzip-compressed, without a Content-Encoding header';
+  if (http.text.startsWith('\ufeff')) return 'it starts with a byte-order mark (U+FEFF), which JSON does not allow';
+  if (http.text.trim() === '') return 'it is empty';
+  return 'it does not parse';
+}
 
-/** A short, single-line view of a body for an error message; redaction happens where messages are printed. */
-export function excerpt(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return `"${flat.slice(0, EXCERPT_CHARS)}${flat.length > EXCERPT_CHARS ? '…' : ''}"`;
+/** A read of what is there after a write whose outcome is unknown: did the write happen? */
+export type ReadBack = () => Promise<boolean>;
+
+export interface Written<A> {
+  /** WeChat's answer; undefined when it was lost and a read showed the write happened. */
+  answered: Answered<A> | undefined;
+  attempts: number;
+  /** Why the answer was lost, when a read showed the write happened anyway. */
+  lost?: string;
+}
+
+/**
+ * A write that is never done twice (SPEC §3): when its outcome is unknown, `readBack`
+ * looks at what is there, and the write is repeated, within max_attempts, only when it
+ * did not happen. When the read fails too, the step fails saying the outcome is unknown.
+ */
+export async function writeOnce<A extends WeChatAnswer>(api: Api, call: Call<A>, body: unknown, readBack: ReadBack): Promise<Written<A>> {
+  let used = 0;
+  for (;;) {
+    let unknown: OutcomeUnknown;
+    try {
+      const answered = await callWeChat(api, call, body, api.maxAttempts - used);
+      return { answered, attempts: used + answered.attempts };
+    } catch (error) {
+      if (!(error instanceof OutcomeUnknown)) throw error;
+      unknown = error;
+    }
+    used += unknown.attempts;
+    api.log.info(`Outcome unknown: ${unknown.why}. Looking at what is there before anything else.`);
+    let happened: boolean;
+    try {
+      happened = await readBack();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new CallFailed(
+        `${unknown.message}; the read that would tell what happened failed too (${reason}): check the CloudBase console before running again`,
+      );
+    }
+    if (happened) return { answered: undefined, attempts: used, lost: unknown.why };
+    if (used >= api.maxAttempts) {
+      throw new CallFailed(
+        `${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
+          'a read after each showed it had not happened, so nothing changed: run the job again',
+      );
+    }
+    await pause(api, used, api.maxAttempts, 'The read shows it did not happen');
+  }
+}
+
+/**
+ * For a dry run: the request exactly as it would be sent, with the token and every
+ * `password` field shown as ***.
+ */
+export function showRequest(log: Log, base: URL, call: Call, body: unknown): void {
+  const where = endpoint(base, call).href + (call.path === COMPONENT_TOKEN.path ? '' : '?access_token=***');
+  log.info(`Would POST ${where} with:`);
+  for (const line of JSON.stringify(body, hidePasswords, 2).split('\n')) log.info(line);
+}
+
+const SECRET_FIELDS = new Set(['password', 'component_appsecret', 'component_verify_ticket']);
+
+function hidePasswords(key: string, value: unknown): unknown {
+  return SECRET_FIELDS.has(key) && typeof value === 'string' ? '***' : value;
 }

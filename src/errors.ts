@@ -12,25 +12,27 @@ export class CallFailed extends Error {
   }
 }
 
-const MASK = '***';
-
 /**
- * Removes every secret from a text that is about to leave the process (log, output,
- * summary, failure line), in the forms a URL or a JSON body would carry it. The token
- * query parameter is blanked whatever its value, in case a text holds a URL we did not build.
+ * A write whose outcome is unknown: it was sent, then no WeChat answer came (a timeout, a
+ * broken connection, an answer that is not WeChat's). Only a read of what is there can tell.
  */
-export function redact(text: string, secrets: readonly string[]): string {
-  let clean = text;
-  const forms = secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]);
-  for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
-    if (form !== '') clean = clean.split(form).join(MASK);
+export class OutcomeUnknown extends CallFailed {
+  /** What happened after the request was sent, for the failure line. */
+  readonly why: string;
+  /** Attempts this write used, toward max_attempts. */
+  readonly attempts: number;
+
+  constructor(failed: string, why: string, attempts: number) {
+    super(`${failed}: outcome unknown: ${why}`);
+    this.name = 'OutcomeUnknown';
+    this.why = why;
+    this.attempts = attempts;
   }
-  return clean.replace(/([?&]access_token=)[^&\s"'#<>]+/gi, `$1${MASK}`);
 }
 
 /** The message of anything thrown, without a stack trace. */
-export function messageOf(error: unknown): string {
+export function messageOf(error: unknown, action: string): string {
   if (error instanceof CallFailed) return error.message;
-  if (error instanceof Error) return `create-cloudbase-service failed unexpectedly: ${error.message}`;
-  return `create-cloudbase-service failed unexpectedly: ${String(error)}`;
+  const what = error instanceof Error ? error.message : String(error);
+  return `${action} failed unexpectedly: ${what}`;
 }

@@ -5,6 +5,8 @@ import { agentFor } from './proxy.ts';
 export interface HttpAnswer {
   status: number;
   statusText: string;
+  /** The Content-Encoding header; '' when there is none. WeChat sends none: the action asks for none. */
+  contentEncoding: string;
   text: string;
 }
 
@@ -93,6 +95,7 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
         resolve({
           status: response.statusCode ?? 0,
           statusText: response.statusMessage ?? '',
+          contentEncoding: String(response.headers['content-encoding'] ?? ''),
           text: Buffer.concat(chunks).toString('utf8'),
         });
       });

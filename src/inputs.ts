@@ -1,58 +1,18 @@
 import * as z from 'zod/mini';
 
-/** Every input of action.yml, in the order the README lists them. */
-export const INPUT_NAMES = [
-  'access_token',
-  'component_appid',
-  'component_appsecret',
-  'component_verify_ticket',
-  'env_id',
-  'service_name',
-  'is_public',
-  'image_repo',
-  'remark',
-  'es_info',
-  'log_type',
-  'vpc_info',
-  'public_access',
-  'api_base_url',
-  'timeout_seconds',
-  'max_attempts',
-  'dry_run',
-] as const;
-
-export type InputName = (typeof INPUT_NAMES)[number];
 /** Inputs as the runner hands them over: trimmed strings, '' when not given. */
-export type RawInputs = Record<InputName, string>;
+export type RawInputs = Readonly<Record<string, string>>;
 
 export const DEFAULT_API_BASE_URL = 'https://api.weixin.qq.com';
 const COMPONENT_INPUTS = ['component_appid', 'component_appsecret', 'component_verify_ticket'] as const;
 // Bounds keep the values inside what setTimeout and a CI job can honour.
 const MAX_TIMEOUT_SECONDS = 3600;
 const MAX_ATTEMPTS = 10;
+// A GitHub-hosted job runs at most 6 hours.
+const MAX_WAIT_SECONDS = 6 * 3600;
 
-export function readRawInputs(getInput: (name: string) => string): RawInputs {
-  const raw = {} as RawInputs;
-  for (const name of INPUT_NAMES) raw[name] = getInput(name).trim();
-  return raw;
-}
-
-/** The raw values that must never be printed, for masking before anything is logged. */
-export function secretsIn(raw: RawInputs): string[] {
-  const secrets = [raw.access_token, raw.component_appsecret, raw.component_verify_ticket];
-  const password = jsonField(raw.es_info, 'password');
-  // Also the JSON-escaped form, which is what a printed request body would contain.
-  if (typeof password === 'string') secrets.push(password, JSON.stringify(password).slice(1, -1));
-  return [...new Set(secrets)].filter((s) => s !== '');
-}
-
-function jsonField(text: string, key: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-  } catch {
-    return undefined;
-  }
+export function readRawInputs(names: readonly string[], getInput: (name: string) => string): RawInputs {
+  return Object.fromEntries(names.map((name) => [name, getInput(name).trim()]));
 }
 
 const text = z.string().check(z.minLength(1));
@@ -64,27 +24,35 @@ const yamlBoolean = z.pipe(
   z.transform((value) => value.toLowerCase() === 'true'),
 );
 
-function wholeNumber(max: number) {
+/** A whole number from `min` to `max`, written plainly (no sign, exponent or leading zero). */
+function wholeNumber(min: number, max: number) {
+  const message = `must be a whole number from ${min} to ${max}`;
   return z.pipe(
-    z.string().check(z.regex(/^[1-9][0-9]*$/, `must be a whole number from 1 to ${max}`)),
-    z.pipe(
-      z.transform(Number),
-      z.number().check(z.maximum(max, `must be a whole number from 1 to ${max}`)),
-    ),
+    z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})$/, message)),
+    z.pipe(z.transform(Number), z.number().check(z.minimum(min, message), z.maximum(max, message))),
   );
 }
+
+/** A number above 0 such as 0.25 or 2, written plainly. */
+const positiveNumber = z.pipe(
+  z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/, 'must be a number greater than 0, e.g. 0.25 or 2')),
+  z.pipe(z.transform(Number), z.number().check(z.positive('must be a number greater than 0, e.g. 0.25 or 2'))),
+);
 
 /** A JSON input: parse, then validate with `shape`; problems carry the path inside the object. */
 function jsonObject<T extends z.ZodMiniType>(shape: T) {
   return z.pipe(
     z.string().check(
       z.refine((value) => isJson(value), {
-        // The text itself is not echoed: es_info may hold a password.
+        // The text itself is not echoed: a JSON input may hold a password.
         error: 'is not valid JSON: give a JSON object, e.g. {"key": "value"}',
         abort: true,
       }),
     ),
-    z.pipe(z.transform((value: string): unknown => JSON.parse(value)), shape),
+    z.pipe(
+      z.transform((value: string): unknown => JSON.parse(value)),
+      z.pipe(z.custom<unknown>((value) => isObject(value), 'expected a JSON object'), shape),
+    ),
   );
 }
 
@@ -97,23 +65,31 @@ function isJson(value: string): boolean {
   }
 }
 
-const esInfoSchema = z.partial(
-  z.strictObject({
-    id: z.number(),
-    secret_name: z.string(),
-    ip: z.string(),
-    port: z.number(),
-    index: z.string(),
-    account: z.string(),
-    password: z.string(),
-  }),
-);
+const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const vpcInfoSchema = z.partial(
-  z.strictObject({
-    vpc_id: z.string(),
-    subnet_ids: z.array(z.string()),
-    create_type: z.number(),
+/** SPEC §1.1: what WeChat's own Cloud Run CLI accepts as a service name. */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const SERVICE_NAME_RULE = 'use lowercase letters, digits and -, starting with a letter, at most 20 characters';
+
+/** A valid name close to `given`: `release-v1.2.3` → `release-v1-2-3`. */
+export function validServiceName(given: string): string {
+  const name = given
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 20)
+    .replace(/-+$/, '');
+  return name === '' ? 'service' : name;
+}
+
+const serviceName = z.string().check(
+  z.refine((value) => SERVICE_NAME.test(value), {
+    error: (issue) => {
+      const given = String(issue.input);
+      const shown = given.length > 40 ? `${JSON.stringify(given.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(given);
+      return `${shown} is not a valid service name: ${SERVICE_NAME_RULE}, e.g. "${validServiceName(given)}"`;
+    },
   }),
 );
 
@@ -128,87 +104,139 @@ const apiBaseUrl = z.pipe(
   ),
 );
 
-/** The fields of the createCloudbaseService body; lower snake_case, exactly as WeChat names them. */
-const serviceShape = {
+/** The inputs every action has (SPEC §2); the action's own ones go between service_name and api_base_url. */
+const commonShape = {
+  access_token: z.optional(text),
+  component_appid: z.optional(text),
+  component_appsecret: z.optional(text),
+  component_verify_ticket: z.optional(text),
   env_id: text,
-  service_name: text,
-  is_public: yamlBoolean,
-  image_repo: z.optional(text),
-  remark: z.optional(text),
-  es_info: z.optional(jsonObject(esInfoSchema)),
-  log_type: z.optional(z.enum(['es', 'cls'], { error: 'must be "es" or "cls"' })),
-  vpc_info: z.optional(jsonObject(vpcInfoSchema)),
-  public_access: z.optional(
-    z.pipe(z.enum(['0', '1'], { error: 'must be 0 or 1' }), z.transform(Number)),
-  ),
+  service_name: serviceName,
+  api_base_url: z._default(apiBaseUrl, () => new URL(DEFAULT_API_BASE_URL)),
+  timeout_seconds: z._default(wholeNumber(1, MAX_TIMEOUT_SECONDS), 30),
+  max_attempts: z._default(wholeNumber(1, MAX_ATTEMPTS), 3),
+  dry_run: z._default(yamlBoolean, false),
 };
+type CommonData = z.output<z.ZodMiniObject<typeof commonShape>>;
+const LEADING = ['access_token', ...COMPONENT_INPUTS, 'env_id', 'service_name'];
+const TRAILING = ['api_base_url', 'timeout_seconds', 'max_attempts', 'dry_run'];
 
-const inputsSchema = z.pipe(
-  z.object({
-    access_token: z.optional(text),
-    component_appid: z.optional(text),
-    component_appsecret: z.optional(text),
-    component_verify_ticket: z.optional(text),
-    ...serviceShape,
-    api_base_url: z._default(apiBaseUrl, () => new URL(DEFAULT_API_BASE_URL)),
-    timeout_seconds: z._default(wholeNumber(MAX_TIMEOUT_SECONDS), 30),
-    max_attempts: z._default(wholeNumber(MAX_ATTEMPTS), 3),
-    dry_run: z._default(yamlBoolean, false),
-  }),
-  z.transform((given) => {
-    const {
-      access_token,
-      component_appid,
-      component_appsecret,
-      component_verify_ticket,
-      api_base_url,
-      timeout_seconds,
-      max_attempts,
-      dry_run,
-      ...service
-    } = given;
-    const credentials =
-      access_token !== undefined
-        ? { kind: 'token' as const, accessToken: access_token }
-        : {
-            kind: 'component' as const,
-            appid: component_appid ?? '',
-            appsecret: component_appsecret ?? '',
-            verifyTicket: component_verify_ticket ?? '',
-          };
-    return {
-      credentials,
-      service,
-      apiBaseUrl: api_base_url,
-      timeoutSeconds: timeout_seconds,
-      maxAttempts: max_attempts,
-      dryRun: dry_run,
-    };
-  }),
-);
+export type Credentials =
+  | { kind: 'token'; accessToken: string }
+  | { kind: 'component'; appid: string; appsecret: string; verifyTicket: string };
 
-export type Inputs = z.output<typeof inputsSchema>;
-export type ServiceParams = Inputs['service'];
+/** What every action reads, typed; `own` holds the action's own inputs, named as in action.yml. */
+export interface Inputs<Own> {
+  credentials: Credentials;
+  envId: string;
+  serviceName: string;
+  apiBaseUrl: URL;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  dryRun: boolean;
+  own: Own;
+}
 
-export type ParsedInputs = { ok: true; inputs: Inputs } | { ok: false; problems: string[] };
+export type ParsedInputs<Own> = { ok: true; inputs: Inputs<Own> } | { ok: false; problems: string[] };
 
-/** Validates every input at once; each problem names the input (and the path inside a JSON input). */
-export function parseInputs(raw: RawInputs): ParsedInputs {
-  const given: Partial<Record<InputName, string>> = {};
-  for (const name of INPUT_NAMES) if (raw[name] !== '') given[name] = raw[name];
+/** The typed inputs of an action, from its definition. */
+export type InputsOf<A> = A extends ActionInputs<infer Own> ? Inputs<Own> : never;
 
-  const problems = credentialProblems(raw);
-  const result = inputsSchema.safeParse(given);
-  if (!result.success) {
-    for (const issue of result.error.issues) problems.push(...describeIssue(issue, raw));
+type StrictObject = z.ZodMiniObject<z.core.$ZodLooseShape, z.core.$strict>;
+
+/** One action's inputs: their names in action.yml order, their parser and their secrets. */
+export interface ActionInputs<Own> {
+  names: readonly string[];
+  parse(raw: RawInputs): ParsedInputs<Own>;
+  /** The raw values that must never be printed, for masking before anything is logged. */
+  secretsIn(raw: RawInputs): string[];
+}
+
+interface OwnInputs<S extends z.core.$ZodLooseShape> {
+  shape: S;
+  /** The JSON inputs, by name, with their object schema: for unknown keys and secret fields. */
+  json?: Record<string, { schema: StrictObject; secrets?: readonly string[] }>;
+  /** Checks across inputs, on the raw values, reported with the others. */
+  across?: (raw: RawInputs) => string[];
+}
+
+export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>): ActionInputs<z.output<z.ZodMiniObject<S>>> {
+  const ownNames = Object.keys(own.shape);
+  const names = [...LEADING, ...ownNames, ...TRAILING];
+  // Keys in action.yml order, so problems are reported in that order.
+  const shapes: z.core.$ZodLooseShape = { ...commonShape, ...own.shape };
+  const schema = z.object(Object.fromEntries(names.map((name) => [name, shapes[name]])));
+  const json = own.json ?? {};
+
+  return {
+    names,
+    parse(raw) {
+      const given: Record<string, string> = {};
+      for (const name of names) if ((raw[name] ?? '') !== '') given[name] = raw[name] ?? '';
+
+      const problems = credentialProblems(raw);
+      const result = schema.safeParse(given);
+      if (!result.success) {
+        for (const issue of result.error.issues) problems.push(...describeIssue(issue, raw, json));
+      }
+      problems.push(...(own.across?.(raw) ?? []));
+      if (problems.length > 0 || !result.success) return { ok: false, problems };
+
+      // The common inputs, typed; the action's own ones are handed over as parsed.
+      const data = result.data as unknown as CommonData & Record<string, unknown>;
+      const ownValues = Object.fromEntries(ownNames.filter((name) => data[name] !== undefined).map((name) => [name, data[name]]));
+      return {
+        ok: true,
+        inputs: {
+          credentials: credentialsOf(data),
+          envId: data.env_id,
+          serviceName: data.service_name,
+          apiBaseUrl: data.api_base_url,
+          timeoutSeconds: data.timeout_seconds,
+          maxAttempts: data.max_attempts,
+          dryRun: data.dry_run,
+          own: ownValues as z.output<z.ZodMiniObject<S>>,
+        },
+      };
+    },
+    secretsIn(raw) {
+      const secrets = [raw['access_token'], raw['component_appsecret'], raw['component_verify_ticket']];
+      for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
+        for (const field of fields) {
+          const value = jsonField(raw[input] ?? '', field);
+          if (typeof value === 'string') secrets.push(value);
+        }
+      }
+      return [...new Set(secrets)].filter((secret): secret is string => secret !== undefined && secret !== '');
+    },
+  };
+}
+
+function credentialsOf(given: CommonData): Credentials {
+  return given.access_token !== undefined
+    ? { kind: 'token', accessToken: given.access_token }
+    : {
+        kind: 'component',
+        appid: given.component_appid ?? '',
+        appsecret: given.component_appsecret ?? '',
+        verifyTicket: given.component_verify_ticket ?? '',
+      };
+}
+
+function jsonField(text: string, key: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? (value as Record<string, unknown>)[key] : undefined;
+  } catch {
+    return undefined;
   }
-  return problems.length === 0 && result.success ? { ok: true, inputs: result.data } : { ok: false, problems };
 }
 
 function credentialProblems(raw: RawInputs): string[] {
-  const componentGiven = COMPONENT_INPUTS.filter((name) => raw[name] !== '');
-  const componentMissing = COMPONENT_INPUTS.filter((name) => raw[name] === '');
-  if (raw.access_token !== '') {
+  const given = (name: string) => (raw[name] ?? '') !== '';
+  const componentGiven = COMPONENT_INPUTS.filter(given);
+  const componentMissing = COMPONENT_INPUTS.filter((name) => !given(name));
+  if (given('access_token')) {
     return componentGiven.length === 0
       ? []
       : [
@@ -223,15 +251,16 @@ function credentialProblems(raw: RawInputs): string[] {
     ];
   }
   return componentMissing.map(
-    (name) => `${name}: is required when ${componentGiven.join(', ')} ${componentGiven.length > 1 ? 'are' : 'is'} given (or give access_token instead)`,
+    (name) =>
+      `${name}: is required when ${componentGiven.join(', ')} ${componentGiven.length > 1 ? 'are' : 'is'} given (or give access_token instead)`,
   );
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: RawInputs): string[] {
-  const [input, ...inner] = issue.path.map(String);
+function describeIssue(issue: z.core.$ZodIssue, raw: RawInputs, json: NonNullable<OwnInputs<never>['json']>): string[] {
+  const [input = '', ...inner] = issue.path.map(String);
   const where = [input, ...inner].join('.');
   if (issue.code === 'unrecognized_keys') {
-    const allowed = allowedKeys(input);
+    const allowed = Object.keys(json[input]?.schema.def.shape ?? {});
     return issue.keys.map((key) => {
       const guess = closest(key, allowed);
       return (
@@ -241,19 +270,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: RawInputs): string[] {
       );
     });
   }
-  if (inner.length === 0 && input !== undefined && raw[input as InputName] === '') {
-    return [`${input}: is required`];
-  }
-  if (issue.code === 'invalid_type') {
-    return [`${where}: expected ${inner.length === 0 && input?.endsWith('_info') ? 'a JSON object' : article(issue.expected)}`];
-  }
-  if (issue.code === 'too_small' && inner.length === 0) return [`${where}: must not be empty`];
+  if (inner.length === 0 && (raw[input] ?? '') === '') return [`${input}: is required`];
+  if (issue.code === 'invalid_type') return [`${where}: expected ${article(issue.expected)}`];
+  if (issue.code === 'too_small' && issue.origin === 'string' && inner.length === 0) return [`${where}: must not be empty`];
   return [`${where}: ${issue.message}`];
-}
-
-function allowedKeys(input: string | undefined): string[] {
-  const shape = input === 'es_info' ? esInfoSchema : vpcInfoSchema;
-  return Object.keys(shape.def.shape);
 }
 
 function article(expected: string): string {
@@ -270,6 +290,8 @@ function closest(key: string, allowed: readonly string[]): string | undefined {
 }
 
 function editDistance(a: string, b: string): number {
+  // Keys are short; a long one is no typo of an allowed key.
+  if (Math.abs(a.length - b.length) > 1 || a.length > 64) return Infinity;
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
@@ -281,3 +303,88 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0;
 }
+
+// ── create (SPEC §1.1, §2) ────────────────────────────────────────────────────────────
+
+const esInfoSchema = z.strictObject({
+  id: z.optional(z.number()),
+  secret_name: z.optional(z.string()),
+  ip: z.optional(z.string()),
+  port: z.optional(z.number()),
+  index: z.optional(z.string()),
+  account: z.optional(z.string()),
+  password: z.optional(z.string()),
+});
+
+const vpcInfoSchema = z.strictObject({
+  vpc_id: z.optional(z.string()),
+  subnet_ids: z.optional(z.array(z.string())),
+  create_type: z.optional(z.number()),
+});
+
+const skipOrFail = (what: string) =>
+  z._default(z.enum(['skip', 'fail'], { error: `must be skip (succeed when the service is ${what}) or fail` }), 'skip');
+
+export const CREATE_INPUTS = defineInputs({
+  shape: {
+    is_public: yamlBoolean,
+    image_repo: z.optional(text),
+    remark: z.optional(text),
+    es_info: z.optional(jsonObject(esInfoSchema)),
+    log_type: z.optional(z.enum(['es', 'cls'], { error: 'must be "es" or "cls"' })),
+    vpc_info: z.optional(jsonObject(vpcInfoSchema)),
+    public_access: z.optional(z.pipe(z.enum(['0', '1'], { error: 'must be 0 or 1' }), z.transform(Number))),
+    if_exists: skipOrFail('already there'),
+  },
+  json: {
+    es_info: { schema: esInfoSchema, secrets: ['password'] },
+    vpc_info: { schema: vpcInfoSchema },
+  },
+});
+export type CreateInputs = InputsOf<typeof CREATE_INPUTS>;
+
+// ── delete (SPEC §2) ──────────────────────────────────────────────────────────────────
+
+export const DELETE_INPUTS = defineInputs({
+  shape: { if_missing: skipOrFail('already gone') },
+});
+export type DeleteInputs = InputsOf<typeof DELETE_INPUTS>;
+
+// ── deploy (SPEC §1.4, §2) ────────────────────────────────────────────────────────────
+
+const imageSecretInfoSchema = z.strictObject({
+  registry_server: z.optional(z.string()),
+  user_name: z.optional(z.string()),
+  password: z.optional(z.string()),
+  email: z.optional(z.string()),
+});
+
+const envParamsSchema = z.record(z.string(), z.string());
+
+export const DEPLOY_INPUTS = defineInputs({
+  shape: {
+    image_url: text,
+    container_port: z._default(wholeNumber(1, 65535), 80),
+    cpu: z._default(positiveNumber, 0.25),
+    mem: z._default(positiveNumber, 0.5),
+    min_num: z._default(wholeNumber(0, 50), 0),
+    max_num: z._default(wholeNumber(0, 50), 5),
+    policy_type: z._default(z.enum(['cpu', 'mem'], { error: 'must be cpu or mem' }), 'cpu'),
+    policy_threshold: z._default(positiveNumber, 60),
+    flow_ratio: z._default(wholeNumber(0, 100), 100),
+    env_params: z.optional(jsonObject(envParamsSchema)),
+    version_remark: z.optional(text),
+    image_secret_info: z.optional(jsonObject(imageSecretInfoSchema)),
+    wait: z._default(yamlBoolean, true),
+    wait_timeout_seconds: z._default(wholeNumber(1, MAX_WAIT_SECONDS), 900),
+  },
+  json: { image_secret_info: { schema: imageSecretInfoSchema, secrets: ['password'] } },
+  across: (raw) => {
+    // Compared once both are numbers, each given or its default.
+    const [min, max] = [raw['min_num'] || '0', raw['max_num'] || '5'].map((value) => (/^[0-9]{1,3}$/.test(value) ? Number(value) : undefined));
+    return min !== undefined && max !== undefined && min > max
+      ? [`min_num: must not be more than max_num (min_num ${min}, max_num ${max})`]
+      : [];
+  },
+});
+export type DeployInputs = InputsOf<typeof DEPLOY_INPUTS>;

@@ -1,15 +1,21 @@
 import * as core from '@actions/core';
-import { redact } from './errors.ts';
+import { redact, secretValues } from './redact.ts';
 
 /** What the action prints, and the secrets it must never print. */
 export interface Log {
-  /** Masks values from now on: in the runner's log (add-mask) and in all this action writes. */
+  /**
+   * Masks values from now on: in the runner's log (add-mask) and in all this action writes.
+   * A value with line breaks is masked whole and line by line, as the runner masks output.
+   */
   hide(values: readonly string[]): void;
   /** A text without any secret, for outputs and the summary. */
   clean(text: string): string;
   info(line: string): void;
   error(line: string): void;
   warning(line: string): void;
+  notice(line: string): void;
+  /** Shown only when the step is debugged (ACTIONS_STEP_DEBUG). */
+  debug(line: string): void;
   /** The one failure line; marks the step as failed. */
   fail(line: string): void;
 }
@@ -21,7 +27,8 @@ export function createLog(): Log {
   const shown = (line: string) => inert(clean(line));
   return {
     hide(values) {
-      for (const value of values) {
+      for (const value of values.flatMap(secretValues)) {
+        if (secrets.includes(value)) continue;
         core.setSecret(value);
         secrets.push(value);
       }
@@ -30,6 +37,8 @@ export function createLog(): Log {
     info: (line) => core.info(shown(line)),
     error: (line) => core.error(shown(line)),
     warning: (line) => core.warning(shown(line)),
+    notice: (line) => core.notice(shown(line)),
+    debug: (line) => core.debug(shown(line)),
     fail: (line) => core.setFailed(shown(line)),
   };
 }

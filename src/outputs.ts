@@ -1,63 +1,75 @@
 import * as core from '@actions/core';
 import type { Log } from './log.ts';
+import type { Outcome } from './wechat.ts';
 
-/** What one run ends with: the action's outputs (SPEC §2) plus what the summary shows. */
+/** The outputs every action has (SPEC §2). */
+export const COMMON_OUTPUTS = ['errcode', 'errmsg', 'rid', 'env_id', 'service_name'] as const;
+
+/** What one run ends with: the action's outputs plus what the summary shows. */
 export interface Report {
-  env_id: string;
-  service_name: string;
-  is_public?: boolean;
-  created: boolean;
-  errcode: string;
-  errmsg: string;
-  rid: string;
+  /** The summary's heading. */
+  title: string;
+  /** Every output of the action, set on every path. */
+  outputs: Record<string, string>;
+  /** The action's own summary rows, between Service and Result, in order. */
+  details: Map<string, string>;
   result: string;
 }
 
-export const emptyReport = (): Report => ({
-  env_id: '',
-  service_name: '',
-  created: false,
-  errcode: '',
-  errmsg: '',
-  rid: '',
-  result: '',
-});
+export function newReport(title: string, own: Record<string, string>): Report {
+  const outputs: Record<string, string> = Object.fromEntries(COMMON_OUTPUTS.map((name) => [name, '']));
+  return { title, outputs: { ...outputs, ...own }, details: new Map(), result: '' };
+}
 
-/** Sets every output, so later steps can read them whatever happened. */
+/** The outputs that come from WeChat's answer, from the call that answered. */
+export function answered(report: Report, outcome: Outcome): void {
+  report.outputs['errcode'] = String(outcome.errcode);
+  report.outputs['errmsg'] = outcome.errmsg;
+  report.outputs['rid'] = outcome.rid;
+}
+
+/**
+ * Sets every output, so later steps can read them whatever happened. A runner that cannot
+ * take them (GITHUB_OUTPUT missing or full) gets one error line; the step's result stays
+ * what WeChat made it.
+ */
 export function setOutputs(report: Report, log: Log): void {
-  const outputs = {
-    errcode: report.errcode,
-    errmsg: report.errmsg,
-    rid: report.rid,
-    env_id: report.env_id,
-    service_name: report.service_name,
-    created: String(report.created),
-  };
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, log.clean(value));
+  try {
+    for (const [name, value] of Object.entries(report.outputs)) core.setOutput(name, log.clean(value));
+  } catch (error) {
+    log.error(
+      `Could not write the step's outputs (${reasonOf(error)}): later steps will not see them; ` +
+        'the runner\'s GITHUB_OUTPUT file must exist and be writable',
+    );
+  }
 }
 
 /** The job summary: a small table a reviewer can read at a glance. */
 export async function writeSummary(report: Report, log: Log): Promise<void> {
   if (!process.env['GITHUB_STEP_SUMMARY']) return;
   const cell = (text: string) => escapeHtml(log.clean(text));
+  const code = (text: string) => (text === '' ? '' : `<code>${cell(text)}</code>`);
   const rows: [string, string][] = [
-    ['Environment', `<code>${cell(report.env_id)}</code>`],
-    ['Service', `<code>${cell(report.service_name)}</code>`],
-    ['Public access', report.is_public === undefined ? '' : String(report.is_public)],
+    ['Environment', code(report.outputs['env_id'] ?? '')],
+    ['Service', code(report.outputs['service_name'] ?? '')],
+    ...[...report.details].map(([name, value]): [string, string] => [name, cell(value)]),
     ['Result', cell(report.result)],
-    ['errcode', cell(report.errcode)],
-    ['rid', report.rid === '' ? '' : `<code>${cell(report.rid)}</code>`],
+    ['errcode', cell(report.outputs['errcode'] ?? '')],
+    ['rid', code(report.outputs['rid'] ?? '')],
   ];
   try {
     await core.summary
-      .addHeading('CloudBase Run service', 3)
+      .emptyBuffer()
+      .addHeading(escapeHtml(report.title), 3)
       .addTable([[{ data: 'Field', header: true }, { data: 'Value', header: true }], ...rows])
       .write();
   } catch (error) {
-    // The summary is a courtesy: failing to write it must not change the step's result.
-    log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
+    // Failing to write the summary must not change the step's result.
+    log.error(`Could not write the job summary (${reasonOf(error)}): the runner's GITHUB_STEP_SUMMARY file must exist and be writable`);
   }
 }
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 // Line breaks too: a raw blank line would end the HTML block and let a value be read as Markdown.
 function escapeHtml(text: string): string {

@@ -1,29 +1,129 @@
 import * as z from 'zod/mini';
-import type { ServiceParams } from './inputs.ts';
+import type { CreateInputs, DeployInputs } from './inputs.ts';
+import { cut } from './redact.ts';
 
-/** One WeChat API call: its path under api_base_url, and how its failures read. */
-export interface Call {
+/**
+ * One WeChat API call: its path under api_base_url, how its failure line starts, whether
+ * it changes anything, and the shape of its answer. Field names differ between WeChat's
+ * two generations of calls (SPEC §1): each body below uses its call's own.
+ */
+export interface Call<Answer extends WeChatAnswer = WeChatAnswer> {
+  name: string;
   path: string;
-  /** How its failure line starts: it names the call, and for the token call says what that means. */
+  /** How its failure line starts. */
   failed: string;
-  /** Repeating it after WeChat may have acted could do the work twice. */
-  createsSomething: boolean;
+  /** A write: repeating it after WeChat may have acted could do the work twice. */
+  writes: boolean;
+  answer: z.ZodMiniType<Answer>;
+  /** Secrets an answer of this call may carry, found in its raw text: masked before anything about it is printed. */
+  secretsInAnswer?: (text: string) => string[];
 }
 
-export const CREATE_SERVICE: Call = {
-  failed: 'createCloudbaseService failed',
-  path: '/componenttcb/establishcloudbaserunserver',
-  createsSomething: true,
+export interface WeChatAnswer {
+  errcode?: number | undefined;
+  errmsg?: string | undefined;
+}
+
+const errcodeShape = { errcode: z.optional(z.number()), errmsg: z.optional(z.string()) };
+
+/** An answer is WeChat's when it carries errcode or errmsg, or one of the fields its success has. */
+function answerSchema<S extends z.core.$ZodLooseShape>(shape: S) {
+  const fields = ['errcode', 'errmsg', ...Object.keys(shape)];
+  return z.looseObject({ ...errcodeShape, ...shape }).check(
+    z.refine((answer) => fields.some((field) => (answer as Record<string, unknown>)[field] !== undefined), {
+      error: `it has none of ${fields.join(', ')}`,
+    }),
+  );
+}
+
+// The older calls may send numbers as text.
+const count = z.optional(z.union([z.number(), z.string()]));
+
+function call<S extends z.core.$ZodLooseShape>(name: string, path: string, writes: boolean, shape: S, failed = `${name} failed`) {
+  return { name, path, writes, failed, answer: answerSchema(shape) };
+}
+
+export const COMPONENT_TOKEN = {
+  ...call('api_component_token', '/cgi-bin/component/api_component_token', false, {
+    component_access_token: z.optional(z.string()),
+    expires_in: count,
+  }),
+  secretsInAnswer: tokensIn,
 };
 
-export const COMPONENT_TOKEN: Call = {
-  failed: 'api_component_token failed (the token step: no service was created)',
-  path: '/cgi-bin/component/api_component_token',
-  createsSomething: false,
-};
+/**
+ * Every value a token answer may carry under a key that names a token, in whatever shape
+ * the answer came: a string, a number, JSON cut short, a key of another name. Found by a
+ * scan that runs in linear time, before the answer is parsed.
+ */
+export function tokensIn(text: string): string[] {
+  const values = new Set<string>();
+  const key = /token\\?"?\s{0,8}[:=]\s{0,8}(\\?")?/gi;
+  for (let match = key.exec(text); match !== null; match = key.exec(text)) {
+    const from = match.index + match[0].length;
+    let end = from;
+    if (match[1] !== undefined) {
+      while (end < text.length && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === '"')) end += text[end] === '\\' ? 2 : 1;
+    } else {
+      while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? '')) end++;
+    }
+    // The next key is looked for after this value: each character is scanned once.
+    key.lastIndex = Math.max(key.lastIndex, end);
+    const value = text.slice(from, Math.min(end, text.length));
+    if (value.length < 8) continue;
+    values.add(value);
+    try {
+      values.add(JSON.parse(`"${value}"`) as string);
+    } catch {
+      // Not a complete JSON string: its written form is masked.
+    }
+  }
+  return [...values];
+}
+
+export const CREATE_SERVICE = call(
+  'establishcloudbaserunserver',
+  '/componenttcb/establishcloudbaserunserver',
+  true,
+  {},
+  'createCloudbaseService failed',
+);
+
+export const LIST_SERVICES = call('getcslist', '/componenttcb/getcslist', false, {
+  total: count,
+  cslist: z.optional(z.array(z.looseObject({ server_name: z.string(), status: z.optional(z.string()) }))),
+});
+
+export const LIST_VERSIONS = call('getcsversionlist', '/componenttcb/getcsversionlist', false, {
+  total: count,
+  items: z.optional(
+    z.array(
+      z.looseObject({
+        version_name: z.string(),
+        status: z.optional(z.string()),
+        flow_ratio: count,
+        created_time: z.optional(z.string()),
+      }),
+    ),
+  ),
+});
+
+export const DELETE_SERVICE = call('delcontainerservice', '/componenttcb/delcontainerservice', true, {});
+
+export const DELETE_VERSION = call('deletecloudbaserunserverversion', '/componenttcb/deletecloudbaserunserverversion', true, {
+  result: z.optional(z.string()),
+});
+
+export const CREATE_VERSION = call('createcloudbaserunserverversion', '/componenttcb/createcloudbaserunserverversion', true, {
+  result: z.optional(z.string()),
+  version_name: z.optional(z.string()),
+  run_id: z.optional(z.string()),
+});
+
+export type VersionItem = NonNullable<z.output<typeof LIST_VERSIONS.answer>['items']>[number];
 
 /** The endpoint of a call, without any query: safe to print. */
-export function endpoint(base: URL, call: Call): URL {
+export function endpoint(base: URL, call: { path: string }): URL {
   const url = new URL(base.href);
   url.pathname = url.pathname.replace(/\/+$/, '') + call.path;
   return url;
@@ -35,48 +135,118 @@ export function withAccessToken(url: URL, token: string): URL {
   return withToken;
 }
 
-/** The body WeChat expects: only the fields the user gave, in the documented order. */
-export function createServiceBody(service: ServiceParams): ServiceParams {
-  const order = [
-    'env_id',
-    'service_name',
-    'is_public',
-    'image_repo',
-    'remark',
-    'es_info',
-    'log_type',
-    'vpc_info',
-    'public_access',
-  ] as const;
-  const body: Record<string, unknown> = {};
-  for (const key of order) if (service[key] !== undefined) body[key] = service[key];
-  return body as ServiceParams;
+/** A page of services or versions: SPEC §1.2 documents 20 as the page size. */
+export const PAGE_SIZE = 20;
+
+/** The body of createCloudbaseService: only the fields the user gave, in the documented order. */
+export function createServiceBody(envId: string, serviceName: string, own: CreateInputs['own']) {
+  return {
+    env_id: envId,
+    service_name: serviceName,
+    is_public: own.is_public,
+    ...(own.image_repo !== undefined && { image_repo: own.image_repo }),
+    ...(own.remark !== undefined && { remark: own.remark }),
+    ...(own.es_info !== undefined && { es_info: own.es_info }),
+    ...(own.log_type !== undefined && { log_type: own.log_type }),
+    ...(own.vpc_info !== undefined && { vpc_info: own.vpc_info }),
+    ...(own.public_access !== undefined && { public_access: own.public_access }),
+  };
 }
 
-/** WeChat's answer to createCloudbaseService: errcode (0 is success) and errmsg, perhaps with more beside. */
-export const createAnswerSchema = z.looseObject({ errcode: z.number(), errmsg: z.optional(z.string()) });
+/** getcslist and getcsversionlist (older generation): `env`, and `service_name` for versions. */
+export const listServicesBody = (envId: string, offset: number) => ({ env: envId, offset, limit: PAGE_SIZE });
+export const listVersionsBody = (envId: string, serviceName: string, offset: number) => ({
+  env: envId,
+  service_name: serviceName,
+  offset,
+  limit: PAGE_SIZE,
+});
+export const deleteServiceBody = (envId: string, serviceName: string) => ({ env: envId, service_name: serviceName });
 
-/** The token call answers `{component_access_token, expires_in}`, or errcode and errmsg. */
-export const tokenAnswerSchema = z.looseObject({
-  errcode: z.optional(z.number()),
-  errmsg: z.optional(z.string()),
-  component_access_token: z.optional(z.string()),
+/** deletecloudbaserunserverversion (newer generation): `env_id` and `server_name`; is_delete_image is never sent. */
+export const deleteVersionBody = (envId: string, serviceName: string, versionName: string, last: boolean) => ({
+  env_id: envId,
+  server_name: serviceName,
+  version_name: versionName,
+  ...(last && { is_delete_server: true }),
 });
 
+/** createcloudbaserunserverversion (newer generation): the numbers as numbers, env_params as a JSON string. */
+export function createVersionBody(envId: string, serviceName: string, own: DeployInputs['own']) {
+  return {
+    env_id: envId,
+    server_name: serviceName,
+    upload_type: 'image',
+    flow_ratio: own.flow_ratio,
+    cpu: own.cpu,
+    mem: own.mem,
+    min_num: own.min_num,
+    max_num: own.max_num,
+    policy_type: own.policy_type,
+    policy_threshold: own.policy_threshold,
+    container_port: own.container_port,
+    image_info: { image_url: own.image_url },
+    ...(own.env_params !== undefined && { env_params: JSON.stringify(own.env_params) }),
+    ...(own.version_remark !== undefined && { version_remark: own.version_remark }),
+    ...(own.image_secret_info !== undefined && { image_secret_info: own.image_secret_info }),
+  };
+}
+
+/** SPEC §1.4: `normal` runs, `build_fail` failed; anything else is still in progress. */
+export const VERSION_RUNNING = 'normal';
+export const VERSION_FAILED = 'build_fail';
+
+/** What WeChat answered, as the outputs carry it: errmsg redacted whole as soon as it arrives. */
 export interface Outcome {
   errcode: number;
   errmsg: string;
   rid: string;
 }
 
-export function outcomeOf(answer: { errcode?: number | undefined; errmsg?: string | undefined }): Outcome {
+export function outcomeOf(answer: WeChatAnswer, clean: (text: string) => string): Outcome {
   const errmsg = answer.errmsg ?? '';
-  return { errcode: answer.errcode ?? 0, errmsg, rid: ridOf(errmsg) };
+  return { errcode: answer.errcode ?? 0, errmsg: clean(errmsg), rid: clean(ridOf(errmsg)) };
 }
 
 /** WeChat support asks for the request id that ends most errmsg texts: `… rid: 6489b1c2-3c1c4a9d-5e3f2b1a`. */
 export function ridOf(errmsg: string): string {
-  return /\brid:\s*([\w.-]+)/.exec(errmsg)?.[1] ?? '';
+  return ridAt(errmsg)?.rid ?? '';
+}
+
+/**
+ * The last `rid:` of a text and where it starts. Scanned by hand, not by a regular
+ * expression: errmsg comes from the network and may hold anything, in any length.
+ */
+function ridAt(errmsg: string): { rid: string; start: number; end: number } | undefined {
+  const start = errmsg.lastIndexOf('rid:');
+  if (start < 0 || /\w/.test(errmsg[start - 1] ?? '')) return undefined;
+  let from = start + 'rid:'.length;
+  while (from < errmsg.length && isSpace(errmsg[from])) from++;
+  let end = from;
+  while (end < errmsg.length && /[\w.-]/.test(errmsg[end] ?? '')) end++;
+  return end > from ? { rid: errmsg.slice(from, end), start, end } : undefined;
+}
+
+const isSpace = (c: string | undefined) => c !== undefined && /\s/.test(c);
+
+/** errmsg without the `rid: …` that ends it (and the separator before it): the rid is quoted on its own. */
+export function withoutRid(errmsg: string): string {
+  const at = ridAt(errmsg);
+  if (at === undefined || errmsg.slice(at.end).trim() !== '') return errmsg.trim();
+  let end = at.start;
+  while (end > 0 && isSpace(errmsg[end - 1])) end--;
+  if (errmsg[end - 1] === ',') end--;
+  return errmsg.slice(0, end).trim();
+}
+
+/** The Tencent Cloud error code WeChat passes through in errmsg, `TcbCode: [ResourceInUse]`, or ''. */
+export function tcbCodeOf(errmsg: string): string {
+  const at = errmsg.indexOf('TcbCode:');
+  if (at < 0) return '';
+  const open = errmsg.indexOf('[', at);
+  const close = open < 0 ? -1 : errmsg.indexOf(']', open);
+  const code = close < 0 || open - at > 'TcbCode: '.length + 8 ? '' : errmsg.slice(open + 1, close);
+  return /^[\w.]{1,100}$/.test(code) ? code : '';
 }
 
 const BUSY = -1;
@@ -92,7 +262,18 @@ interface Known {
 
 const known = (meaning: string, remedy: string): Known => ({ meaning, remedy: () => remedy });
 
-/** The documented errcodes of createCloudbaseService and the global ones its users meet. */
+/**
+ * Refusals that would stop every call of this run (SPEC §2): the token, the credential,
+ * the quota, the IP whitelist, CloudBase not enabled. A lookup refused for one of them
+ * fails the step at once; any other refusal of the lookup leaves the create to decide.
+ */
+const STOPS_EVERY_CALL = new Set([40001, 40014, 41001, 42001, 45009, 61004, 85088]);
+
+export function stopsEveryCall(errcode: number): boolean {
+  return STOPS_EVERY_CALL.has(errcode);
+}
+
+/** The documented errcodes (SPEC §1.5) and those of the token step. */
 export const ERRCODES: Readonly<Record<number, Known>> = {
   [-1]: known('system error', 'WeChat was busy on every attempt: run the job again in a few minutes'),
   [-1000]: known(
@@ -107,11 +288,11 @@ export const ERRCODES: Readonly<Record<number, Known>> = {
     'invalid access_token',
     'the token is not valid: pass a current component_access_token of this third-party platform (not an authorizer or Official Account token)',
   ),
-  40097: known(
-    'invalid args',
-    'WeChat rejected a parameter: check env_id, service_name and the es_info / vpc_info values',
+  40097: known('invalid args', 'WeChat rejected a parameter: check env_id, service_name and the other inputs of this step'),
+  40101: known(
+    'missing parameter',
+    'a required parameter is missing: the action sends every required field, so check that no gateway between the runner and WeChat rewrites the body',
   ),
-  40101: known('missing parameter', 'a required parameter is missing: env_id, service_name and is_public are required'),
   41001: known('access_token missing', 'no access_token reached WeChat: check that the access_token secret is set and not empty'),
   42001: known(
     'access_token expired',
@@ -129,6 +310,10 @@ export const ERRCODES: Readonly<Record<number, Known>> = {
   47001: known(
     'data format error',
     'WeChat could not read the body as JSON: check that no gateway between the runner and WeChat rewrites the request',
+  ),
+  48001: known(
+    'api unauthorized',
+    'the third-party platform has no permission for this call: check its permission sets in the WeChat Open Platform console',
   ),
   61004: {
     meaning: 'access clientip is not registered',
@@ -152,15 +337,26 @@ export const ERRCODES: Readonly<Record<number, Known>> = {
 
 /** The caller's IP as 61004's errmsg gives it: `… requestIP: 203.0.113.7 rid: …`. */
 function ipIn(errmsg: string): string {
-  const ip =
-    /\brequestIP:\s*([0-9a-fA-F.:]*[0-9a-fA-F])/.exec(errmsg)?.[1] ??
-    /\b(\d{1,3}(?:\.\d{1,3}){3})\b/.exec(errmsg)?.[1];
-  return ip === undefined ? '' : ` ${ip}`;
+  const at = errmsg.lastIndexOf('requestIP:');
+  let ip = '';
+  if (at >= 0) {
+    let from = at + 'requestIP:'.length;
+    while (isSpace(errmsg[from])) from++;
+    let end = from;
+    while (end < errmsg.length && end - from < 45 && /[0-9a-fA-F.:]/.test(errmsg[end] ?? '')) end++;
+    ip = errmsg.slice(from, end).replace(/[.:]+$/, '');
+  }
+  // Bounded repetitions only: linear in the length of errmsg.
+  ip ||= /\b(\d{1,3}(?:\.\d{1,3}){3})\b/.exec(errmsg)?.[1] ?? '';
+  return ip === '' ? '' : ` ${ip}`;
 }
+
+// WeChat's errmsg is a line or two; a longer one is cut in the failure line (the errmsg output keeps it whole).
+const ERRMSG_CHARS = 300;
 
 /** The one failure line for a non-zero errcode: call, errcode, WeChat's errmsg, remedy, rid. */
 export function describeFailure(call: Call, outcome: Outcome, attempts = 1): string {
-  const errmsg = outcome.errmsg.replace(/\s*,?\s*\brid:\s*[\w.-]+\s*$/, '').trim();
+  const errmsg = cut(withoutRid(outcome.errmsg), ERRMSG_CHARS);
   const meaning = errmsg !== '' ? errmsg : (ERRCODES[outcome.errcode]?.meaning ?? 'no errmsg');
   const remedy = ERRCODES[outcome.errcode]?.remedy(outcome.errmsg);
   return (

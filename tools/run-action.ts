@@ -1,6 +1,6 @@
 /**
- * Runs the bundled action the way a GitHub runner does: a child process under Node 24,
- * inputs as INPUT_* variables (action.yml defaults filled in), GITHUB_OUTPUT and
+ * Runs a bundled action the way a GitHub runner does: a child process under Node 24,
+ * inputs as INPUT_* variables (its action.yml defaults filled in), GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY files, and stdout read as workflow commands.
  */
 import { spawn } from 'node:child_process';
@@ -13,7 +13,19 @@ import { parse } from 'yaml';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The Node 24 binary of the `node` dev dependency: the runtime action.yml asks for. */
 export const NODE24 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
-export const BUNDLE = join(ROOT, 'dist', 'index.js');
+
+/** The three actions of this repository: the top-level action.yml, delete/ and deploy/. */
+export const ACTIONS = ['create', 'delete', 'deploy'] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+/** The folder of an action's action.yml, from the repository root. */
+export const actionDir = (action: ActionName) => (action === 'create' ? '' : action);
+
+/** The bundle an action's action.yml runs. */
+export function bundleOf(action: ActionName): string {
+  return join(ROOT, actionDir(action), actionMetadata(action).runs.main);
+}
+export const BUNDLE = bundleOf('create');
 
 export interface WorkflowCommand {
   command: string;
@@ -35,6 +47,8 @@ export interface ActionRun {
 }
 
 export interface RunOptions {
+  /** Which action to run; create (the top-level action.yml) unless said. */
+  action?: ActionName;
   inputs: Record<string, string>;
   /** Extra environment, e.g. HTTPS_PROXY. Nothing else is inherited from this process but PATH. */
   env?: Record<string, string>;
@@ -55,22 +69,22 @@ export interface ActionMetadata {
   runs: { using: string; main: string };
 }
 
-export function actionMetadata(): ActionMetadata {
-  return parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionMetadata;
+export function actionMetadata(action: ActionName = 'create'): ActionMetadata {
+  return parse(readFileSync(join(ROOT, actionDir(action), 'action.yml'), 'utf8')) as ActionMetadata;
 }
 
 /** The defaults action.yml declares, which the runner passes as INPUT_* when an input is not given. */
-export function actionDefaults(): Record<string, string> {
+export function actionDefaults(action: ActionName = 'create'): Record<string, string> {
   const defaults: Record<string, string> = {};
-  for (const [name, input] of Object.entries(actionMetadata().inputs)) {
+  for (const [name, input] of Object.entries(actionMetadata(action).inputs)) {
     if (input.default !== undefined) defaults[name] = String(input.default);
   }
   return defaults;
 }
 
-export function inputEnv(inputs: Record<string, string>): Record<string, string> {
+export function inputEnv(inputs: Record<string, string>, action: ActionName = 'create'): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries({ ...actionDefaults(), ...inputs })) {
+  for (const [name, value] of Object.entries({ ...actionDefaults(action), ...inputs })) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   return env;
@@ -89,12 +103,12 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     RUNNER_TEMP: dir,
     GITHUB_OUTPUT: outputsFile,
     GITHUB_STEP_SUMMARY: summaryFile,
-    ...inputEnv(options.inputs),
+    ...inputEnv(options.inputs, options.action),
     ...options.env,
   };
   const started = performance.now();
   try {
-    const child = spawn(NODE24, [...(options.nodeArgs ?? []), options.entry ?? BUNDLE], {
+    const child = spawn(NODE24, [...(options.nodeArgs ?? []), options.entry ?? bundleOf(options.action ?? 'create')], {
       env,
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -188,8 +202,8 @@ function unescape(text: string, property: boolean): string {
   return out.replace(/%25/g, '%');
 }
 
-/** The step log as the runner shows it: commands consumed, masked values replaced by ***. */
-export function renderLog(stdout: string): string {
+/** The step log as the runner shows it: commands consumed, masked values replaced by ***, debug lines only when asked. */
+export function renderLog(stdout: string, { debug = false } = {}): string {
   const masks = parseCommands(stdout)
     .filter((c) => c.command === 'add-mask')
     .map((c) => c.value)
@@ -200,6 +214,8 @@ export function renderLog(stdout: string): string {
     let line = raw;
     if (command?.command === 'add-mask') continue;
     if (command?.command === 'set-output') continue;
+    // The runner shows debug lines only when the step is debugged (ACTIONS_STEP_DEBUG).
+    if (command?.command === 'debug' && !debug) continue;
     if (command && ['error', 'warning', 'notice', 'debug'].includes(command.command)) {
       line = `${command.command === 'debug' ? '##[debug]' : `${command.command[0]?.toUpperCase()}${command.command.slice(1)}: `}${command.value}`;
     }
@@ -219,11 +235,29 @@ export function leaks(run: ActionRun, secret: string): string[] {
     .split(/\r?\n/)
     .filter((line) => !line.trimStart().startsWith('::add-mask::'))
     .join('\n');
-  const forms = [secret, encodeURIComponent(secret)];
+  const forms = leakForms(secret);
   const has = (text: string) => forms.some((form) => text.includes(form));
   if (has(stdoutWithoutMasks)) places.push('stdout');
   if (has(run.stderr)) places.push('stderr');
   if (has(run.outputsFile)) places.push('outputs');
   if (has(run.summary)) places.push('summary');
   return places;
+}
+
+/**
+ * The forms in which a secret would show if it leaked, written here independently of
+ * src/ (the code under test): as is, URL-encoded (once and twice), form-encoded,
+ * JSON-escaped, base64, and each line of a multi-line secret that is long enough to find.
+ */
+export function leakForms(secret: string): string[] {
+  const lines = secret.split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line.length >= 8);
+  const forms = [secret, ...(lines.length > 1 ? lines : [])].flatMap((value) => [
+    value,
+    encodeURIComponent(value),
+    encodeURIComponent(encodeURIComponent(value)),
+    new URLSearchParams({ s: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1),
+    Buffer.from(value).toString('base64'),
+  ]);
+  return [...new Set(forms)].filter((form) => form !== '');
 }

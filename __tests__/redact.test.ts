@@ -1,0 +1,112 @@
+/**
+ * Redaction, as a property: whatever a text from the network holds around a secret, in
+ * whatever form a URL, a form, JSON or a page carries it, and wherever a quote is cut,
+ * nothing of the secret is left. The forms and the check are written here, not taken
+ * from src/redact.ts.
+ */
+import * as fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createLog } from '../src/log.ts';
+import { cut, excerpt, redact, secretValues } from '../src/redact.ts';
+import { describeFailure, CREATE_SERVICE, outcomeOf } from '../src/wechat.ts';
+
+describe('redact', () => {
+  it('removes secrets in raw, URL-encoded and form-encoded forms', () => {
+    const secret = 'a+b/c d';
+    expect(redact(`x ${secret} y a%2Bb%2Fc%20d z a%2Bb%2Fc+d`, [secret])).toBe('x *** y *** z ***');
+  });
+
+  it('and JSON-escaped, twice URL-encoded, lower-case percent-encoded and HTML-escaped', () => {
+    const secret = 'p"w/1&<2>';
+    expect(redact('p\\"w/1&<2> p%2522w%252F1%2526%253C2%253E p%22w%2f1%26%3c2%3e p&#34;w/1&#38;&#60;2&#62; p&quot;w/1&amp;&lt;2&gt;', [secret])).toBe(
+      '*** *** *** *** ***',
+    );
+  });
+
+  it.each([
+    ['a query', 'GET /x?access_token=unknown-token&y=1', 'GET /x?access_token=***&y=1'],
+    ['a query inside a query', 'login?next=%2Fx%3Faccess_token%3Dunknown-token%26y%3D1', 'login?next=%2Fx%3Faccess_token%3D***%26y%3D1'],
+    ['a query inside a query inside a query', 'a?b=%252Fx%253Faccess_token%253Dunknown-token%2526y', 'a?b=%252Fx%253Faccess_token%253D***%2526y'],
+    ['an HTML link', '<a href="/x?a=1&amp;access_token=unknown-token&amp;b=2">', '<a href="/x?a=1&amp;access_token=***&amp;b=2">'],
+    ['JSON', '{"access_token": "unknown-token", "x": 1}', '{"access_token": "***", "x": 1}'],
+    ['escaped JSON', '{\\"component_access_token\\":\\"unknown-token\\"}', '{\\"component_access_token\\":\\"***\\"}'],
+    ['any case', 'X?ACCESS_TOKEN=unknown-token', 'X?ACCESS_TOKEN=***'],
+  ])('blanks an access_token it was not told about, in %s', (_, text, clean) => {
+    expect(redact(text, [])).toBe(clean);
+  });
+
+  it('replaces a longer secret before a shorter one it contains', () => {
+    expect(redact('token-123456', ['123', 'token-123456'])).toBe('***');
+  });
+});
+
+describe('secretValues', () => {
+  it('masks a multi-line secret whole and line by line, skipping lines too short to mean anything', () => {
+    expect(secretValues('first-line\r\n  second-line \n\nab\nabcd')).toEqual(['first-line\r\n  second-line \n\nab\nabcd', 'first-line', 'second-line', 'abcd']);
+    expect(secretValues('one-line')).toEqual(['one-line']);
+    expect(secretValues('')).toEqual([]);
+  });
+
+  it('is what the log registers: each line of a multi-line secret gets its own add-mask', () => {
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => (written.push(chunk), true)) as typeof process.stdout.write;
+    try {
+      const log = createLog();
+      log.hide(['-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----']);
+      log.info('the second line alone: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(written).toEqual([
+      '::add-mask::-----BEGIN KEY-----%0AMIIEvQIBADANBgkqhkiG9w0BAQEFAASC%0A-----END KEY-----\n',
+      '::add-mask::-----BEGIN KEY-----\n',
+      '::add-mask::MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n',
+      '::add-mask::-----END KEY-----\n',
+      'the second line alone: ***\n',
+    ]);
+  });
+});
+
+describe('redacted whole, then cut: no part of a secret survives a quote', () => {
+  // The secret's alphabet and the filler's share no character: any run of the secret in a quote is a leak.
+  const secret = fc.string({ unit: fc.constantFrom(...'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789_-'), minLength: 12, maxLength: 48 });
+  const filler = fc.string({ unit: fc.constantFrom(...' <>/\\:;,.!()[]{}\n\t"\'|~^$'), maxLength: 400 });
+  /** The forms a page or a URL carries a token in; `known` forms need the secret registered. */
+  const forms: [string, boolean, (s: string) => string][] = [
+    ['raw', true, (s) => s],
+    ['URL-encoded', true, (s) => encodeURIComponent(`${s}+`)],
+    ['twice URL-encoded', true, (s) => encodeURIComponent(encodeURIComponent(`${s}/`))],
+    ['JSON-escaped', true, (s) => JSON.stringify(`${s}"`).slice(1, -1)],
+    ['a query', false, (s) => `?access_token=${s}`],
+    ['a query inside a query', false, (s) => `%3Faccess_token%3D${s}%26b%3D1`],
+    ['a query in a query in a query', false, (s) => `%253Faccess_token%253D${s}`],
+    ['an HTML link', false, (s) => `&amp;access_token=${s}&amp;x`],
+    ['JSON', false, (s) => `{"access_token":"${s}"}`],
+  ];
+  const leftOf = (text: string, value: string) => {
+    for (let i = 0; i + 6 <= value.length; i++) if (text.includes(value.slice(i, i + 6))) return value.slice(i, i + 6);
+    return undefined;
+  };
+
+  it.each(forms)('%s', (_, known, form) => {
+    fc.assert(
+      fc.property(secret, filler, filler, fc.integer({ min: 1, max: 500 }), (value, before, after, max) => {
+        const text = `${before}${form(value)}${after}`;
+        const log = createLogQuietly(known ? [value] : []);
+        const quotes = [
+          excerpt(text, log.clean, max),
+          describeFailure(CREATE_SERVICE, outcomeOf({ errcode: 89999, errmsg: text }, log.clean)),
+          cut(log.clean(text), max),
+        ];
+        for (const quote of quotes) expect(leftOf(quote, value)).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  /** A log whose secrets are `secrets`, registered without writing add-mask lines. */
+  function createLogQuietly(secrets: string[]) {
+    return { clean: (text: string) => redact(text, secrets) };
+  }
+});

@@ -1,0 +1,3 @@
+import { run } from '../create.ts';
+
+await run();

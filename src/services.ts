@@ -1,0 +1,75 @@
+/**
+ * What the actions read from CloudBase: whether a service exists, and its versions. Both
+ * lists are paged as SPEC §1.2 says; a refusal throws CallFailed with WeChat's answer.
+ */
+import { callWeChat, type Api } from './client.ts';
+import { CallFailed } from './errors.ts';
+import {
+  describeFailure,
+  LIST_SERVICES,
+  LIST_VERSIONS,
+  listServicesBody,
+  listVersionsBody,
+  type Call,
+  type Outcome,
+  type VersionItem,
+  type WeChatAnswer,
+} from './wechat.ts';
+
+// 20 000 services or versions: far beyond any environment's quota, short of a server that pages forever.
+const MAX_PAGES = 1000;
+
+export interface Lookup {
+  exists: boolean;
+  /** The answer of the last page read. */
+  outcome: Outcome;
+}
+
+/** Whether `serviceName` is listed in `envId`: page until found, an empty page, or `total` items. */
+export async function findService(api: Api, envId: string, serviceName: string): Promise<Lookup> {
+  let exists = false;
+  const outcome = await pageThrough(api, LIST_SERVICES, (offset) => listServicesBody(envId, offset), (answer) => {
+    const page = answer.cslist ?? [];
+    exists = page.some((service) => service.server_name === serviceName);
+    return { items: page.length, total: answer.total, done: exists };
+  });
+  return { exists, outcome };
+}
+
+/** Every version of a service, as getcsversionlist lists them. */
+export async function listVersions(api: Api, envId: string, serviceName: string): Promise<VersionItem[]> {
+  const versions: VersionItem[] = [];
+  await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
+    const page = answer.items ?? [];
+    versions.push(...page);
+    return { items: page.length, total: answer.total, done: false };
+  });
+  return versions;
+}
+
+interface Page {
+  items: number;
+  total: number | string | undefined;
+  done: boolean;
+}
+
+/** Reads pages from offset 0, advancing by the items each returned, until `read` is done, a page is empty, or `total` is reached. */
+async function pageThrough<A extends WeChatAnswer>(
+  api: Api,
+  call: Call<A>,
+  body: (offset: number) => unknown,
+  read: (answer: A) => Page,
+): Promise<Outcome> {
+  let offset = 0;
+  for (let pages = 1; ; pages++) {
+    const { answer, outcome, attempts } = await callWeChat(api, call, body(offset));
+    if (outcome.errcode !== 0) throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
+    const page = read(answer);
+    offset += page.items;
+    const total = Number(page.total ?? Infinity);
+    if (page.done || page.items === 0 || offset >= total) return outcome;
+    if (pages >= MAX_PAGES) {
+      throw new CallFailed(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * `npm run build`: one bundle per action with ncc, dist/<action>/index.js, as each
+ * action.yml's `main` names it (the layout of actions/cache).
+ *
+ *   node tools/build.ts [-o DIR] [--quiet]      (default DIR: dist)
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export const ACTIONS = ['create', 'delete', 'deploy'] as const;
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NCC = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
+
+const { values } = parseArgs({ options: { o: { type: 'string', default: 'dist' }, quiet: { type: 'boolean', default: false } } });
+const out = resolve(ROOT, values.o);
+for (const action of ACTIONS) {
+  const target = join(out, action);
+  rmSync(target, { recursive: true, force: true });
+  execFileSync(
+    process.execPath,
+    [NCC, 'build', `src/entries/${action}.ts`, '-o', target, '--license', 'licenses.txt', ...(values.quiet ? ['--quiet'] : [])],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+}
