@@ -41,12 +41,13 @@ async function pause(api: Api, attempt: number, of: number, why: string): Promis
 export interface Answered<A> {
   answer: A;
   outcome: Outcome;
-  /** Attempts used, toward max_attempts. */
+  /** Attempts used in all, toward max_attempts. */
   attempts: number;
 }
 
 /**
- * POSTs to one call and reads WeChat's answer, within `budget` attempts. It retries where
+ * POSTs to one call and reads WeChat's answer, within max_attempts (of which `used` were
+ * spent already, by earlier sends of the same write). It retries where
  * repeating cannot do anything twice: the request never left, WeChat answered -1 (busy),
  * or the call only reads. A write that was sent and got no WeChat answer throws
  * OutcomeUnknown: only a read of what is there can tell what happened (see `writeOnce`).
@@ -55,8 +56,9 @@ export async function callWeChat<A extends WeChatAnswer>(
   api: Api,
   call: Call<A>,
   body: unknown,
-  budget = api.maxAttempts,
+  used = 0,
 ): Promise<Answered<A>> {
+  const budget = api.maxAttempts;
   const { log } = api;
   const where = endpoint(api.base, call);
   const url = api.token === undefined ? where : withAccessToken(where, api.token);
@@ -64,7 +66,7 @@ export async function callWeChat<A extends WeChatAnswer>(
   const proxy = proxyFor(where);
   const via = proxy === undefined ? '' : ` via proxy ${proxy.host}`;
 
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = used + 1; ; attempt++) {
     const more = attempt < budget;
     // Writes are shown; reads (lookups, polls) only when debugging: the story says what they found.
     (call.writes ? log.info : log.debug)(`POST ${where.href}${via}${budget > 1 ? ` (attempt ${attempt} of ${budget})` : ''}`);
@@ -171,13 +173,13 @@ export async function writeOnce<A extends WeChatAnswer>(api: Api, call: Call<A>,
   for (;;) {
     let unknown: OutcomeUnknown;
     try {
-      const answered = await callWeChat(api, call, body, api.maxAttempts - used);
-      return { answered, attempts: used + answered.attempts };
+      const answered = await callWeChat(api, call, body, used);
+      return { answered, attempts: answered.attempts };
     } catch (error) {
       if (!(error instanceof OutcomeUnknown)) throw error;
       unknown = error;
     }
-    used += unknown.attempts;
+    used = unknown.attempts;
     api.log.info(`Outcome unknown: ${unknown.why}. Looking at what is there before anything else.`);
     let happened: boolean;
     try {

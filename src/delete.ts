@@ -44,7 +44,8 @@ export async function run(): Promise<void> {
     }
 
     const api = await connect(inputs, log, 'nothing was deleted');
-    if (!(await findService(api, envId, serviceName)).exists) {
+    const lookup = await findService(api, envId, serviceName);
+    if (!lookup.exists) {
       report.details.set('Existed before', 'false');
       if (inputs.own.if_missing === 'fail') {
         throw new CallFailed(
@@ -52,6 +53,7 @@ export async function run(): Promise<void> {
             'check service_name and env_id, or set if_missing: skip',
         );
       }
+      answered(report, lookup.outcome);
       report.result = 'already gone: nothing deleted (if_missing: skip)';
       log.info(`Service "${serviceName}" is not in environment "${envId}": nothing to delete (if_missing: skip).`);
       return;

@@ -711,6 +711,41 @@ function cut(text, max) {
         return text;
     return `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
+/**
+ * The values written after `key` in a text that may not parse: `"…key": "value"`,
+ * `key=value`, a number, JSON cut short. Found by a scan that runs in linear time: for
+ * the secrets in an answer before it is parsed, or in an input that is not valid JSON.
+ */
+function valuesAfter(text, key) {
+    const values = new Set();
+    const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = new RegExp(`${escaped}\\\\?"?\\s{0,8}[:=]\\s{0,8}(\\\\?")?`, 'gi');
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+        const from = match.index + match[0].length;
+        let end = from;
+        if (match[1] !== undefined) {
+            while (end < text.length && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === '"'))
+                end += text[end] === '\\' ? 2 : 1;
+        }
+        else {
+            while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? ''))
+                end++;
+        }
+        // The next key is looked for after this value: each character is scanned once.
+        pattern.lastIndex = Math.max(pattern.lastIndex, end);
+        const value = text.slice(from, Math.min(end, text.length));
+        if (value.length < MIN_SECRET_LINE)
+            continue;
+        values.add(value);
+        try {
+            values.add(JSON.parse(`"${value}"`));
+        }
+        catch {
+            // Not a complete JSON string: its written form is masked.
+        }
+    }
+    return [...values];
+}
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -7683,38 +7718,13 @@ const COMPONENT_TOKEN = {
     secretsInAnswer: tokensIn,
 };
 /**
- * Every value a token answer may carry under a key that names a token, in whatever shape
- * the answer came: a string, a number, JSON cut short, a key of another name. Found by a
- * scan that runs in linear time, before the answer is parsed.
+ * Every token a token answer may carry, in whatever shape the answer came: the value after
+ * a key that names a token (a string, a number, JSON cut short, a key of another name),
+ * and any run of token characters long enough to be one (a page, a JSON array).
+ * WeChat's request ids are shorter.
  */
 function tokensIn(text) {
-    const values = new Set();
-    const key = /token\\?"?\s{0,8}[:=]\s{0,8}(\\?")?/gi;
-    for (let match = key.exec(text); match !== null; match = key.exec(text)) {
-        const from = match.index + match[0].length;
-        let end = from;
-        if (match[1] !== undefined) {
-            while (end < text.length && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === '"'))
-                end += text[end] === '\\' ? 2 : 1;
-        }
-        else {
-            while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? ''))
-                end++;
-        }
-        // The next key is looked for after this value: each character is scanned once.
-        key.lastIndex = Math.max(key.lastIndex, end);
-        const value = text.slice(from, Math.min(end, text.length));
-        if (value.length < 8)
-            continue;
-        values.add(value);
-        try {
-            values.add(JSON.parse(`"${value}"`));
-        }
-        catch {
-            // Not a complete JSON string: its written form is masked.
-        }
-    }
-    return [...values];
+    return [...new Set([...valuesAfter(text, 'token'), ...(text.match(/[\w.-]{32,}/g) ?? [])])];
 }
 const CREATE_SERVICE = call('establishcloudbaserunserver', '/componenttcb/establishcloudbaserunserver', true, {}, 'createCloudbaseService failed');
 const LIST_SERVICES = call('getcslist', '/componenttcb/getcslist', false, {
@@ -7942,19 +7952,21 @@ async function pause(api, attempt, of, why) {
     await (api.sleep ?? sleepFor)(wait);
 }
 /**
- * POSTs to one call and reads WeChat's answer, within `budget` attempts. It retries where
+ * POSTs to one call and reads WeChat's answer, within max_attempts (of which `used` were
+ * spent already, by earlier sends of the same write). It retries where
  * repeating cannot do anything twice: the request never left, WeChat answered -1 (busy),
  * or the call only reads. A write that was sent and got no WeChat answer throws
  * OutcomeUnknown: only a read of what is there can tell what happened (see `writeOnce`).
  */
-async function callWeChat(api, call, body, budget = api.maxAttempts) {
+async function callWeChat(api, call, body, used = 0) {
+    const budget = api.maxAttempts;
     const { log } = api;
     const where = endpoint(api.base, call);
     const url = api.token === undefined ? where : withAccessToken(where, api.token);
     const payload = JSON.stringify(body);
     const proxy = proxyFor(where);
     const via = proxy === undefined ? '' : ` via proxy ${proxy.host}`;
-    for (let attempt = 1;; attempt++) {
+    for (let attempt = used + 1;; attempt++) {
         const more = attempt < budget;
         // Writes are shown; reads (lookups, polls) only when debugging: the story says what they found.
         (call.writes ? log.info : log.debug)(`POST ${where.href}${via}${budget > 1 ? ` (attempt ${attempt} of ${budget})` : ''}`);
@@ -8050,15 +8062,15 @@ async function writeOnce(api, call, body, readBack) {
     for (;;) {
         let unknown;
         try {
-            const answered = await callWeChat(api, call, body, api.maxAttempts - used);
-            return { answered, attempts: used + answered.attempts };
+            const answered = await callWeChat(api, call, body, used);
+            return { answered, attempts: answered.attempts };
         }
         catch (error) {
             if (!(error instanceof OutcomeUnknown))
                 throw error;
             unknown = error;
         }
-        used += unknown.attempts;
+        used = unknown.attempts;
         api.log.info(`Outcome unknown: ${unknown.why}. Looking at what is there before anything else.`);
         let happened;
         try {
@@ -8093,6 +8105,7 @@ function hidePasswords(key, value) {
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 const DEFAULT_API_BASE_URL = 'https://api.weixin.qq.com';
 const COMPONENT_INPUTS = ['component_appid', 'component_appsecret', 'component_verify_ticket'];
@@ -8215,8 +8228,8 @@ function defineInputs(own) {
             for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
                 for (const field of fields) {
                     const value = jsonField(raw[input] ?? '', field);
-                    if (typeof value === 'string')
-                        secrets.push(value);
+                    // JSON that does not parse may still hold the secret: it is masked all the same.
+                    secrets.push(...(typeof value === 'string' ? [value] : valuesAfter(raw[input] ?? '', field)));
                 }
             }
             return [...new Set(secrets)].filter((secret) => secret !== undefined && secret !== '');
