@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { valuesAfter } from './redact.ts';
 
 /** Inputs as the runner hands them over: trimmed strings, '' when not given. */
 export type RawInputs = Readonly<Record<string, string>>;
@@ -204,7 +205,8 @@ export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>)
       for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
         for (const field of fields) {
           const value = jsonField(raw[input] ?? '', field);
-          if (typeof value === 'string') secrets.push(value);
+          // JSON that does not parse may still hold the secret: it is masked all the same.
+          secrets.push(...(typeof value === 'string' ? [value] : valuesAfter(raw[input] ?? '', field)));
         }
       }
       return [...new Set(secrets)].filter((secret): secret is string => secret !== undefined && secret !== '');

@@ -77,3 +77,34 @@ export function cut(text: string, max: number): string {
   if (text.length <= max) return text;
   return `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
+
+/**
+ * The values written after `key` in a text that may not parse: `"…key": "value"`,
+ * `key=value`, a number, JSON cut short. Found by a scan that runs in linear time: for
+ * the secrets in an answer before it is parsed, or in an input that is not valid JSON.
+ */
+export function valuesAfter(text: string, key: string): string[] {
+  const values = new Set<string>();
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`${escaped}\\\\?"?\\s{0,8}[:=]\\s{0,8}(\\\\?")?`, 'gi');
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const from = match.index + match[0].length;
+    let end = from;
+    if (match[1] !== undefined) {
+      while (end < text.length && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === '"')) end += text[end] === '\\' ? 2 : 1;
+    } else {
+      while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? '')) end++;
+    }
+    // The next key is looked for after this value: each character is scanned once.
+    pattern.lastIndex = Math.max(pattern.lastIndex, end);
+    const value = text.slice(from, Math.min(end, text.length));
+    if (value.length < MIN_SECRET_LINE) continue;
+    values.add(value);
+    try {
+      values.add(JSON.parse(`"${value}"`) as string);
+    } catch {
+      // Not a complete JSON string: its written form is masked.
+    }
+  }
+  return [...values];
+}

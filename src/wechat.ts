@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { CreateInputs, DeployInputs } from './inputs.ts';
-import { cut } from './redact.ts';
+import { cut, valuesAfter } from './redact.ts';
 
 /**
  * One WeChat API call: its path under api_base_url, how its failure line starts, whether
@@ -52,33 +52,13 @@ export const COMPONENT_TOKEN = {
 };
 
 /**
- * Every value a token answer may carry under a key that names a token, in whatever shape
- * the answer came: a string, a number, JSON cut short, a key of another name. Found by a
- * scan that runs in linear time, before the answer is parsed.
+ * Every token a token answer may carry, in whatever shape the answer came: the value after
+ * a key that names a token (a string, a number, JSON cut short, a key of another name),
+ * and any run of token characters long enough to be one (a page, a JSON array).
+ * WeChat's request ids are shorter.
  */
 export function tokensIn(text: string): string[] {
-  const values = new Set<string>();
-  const key = /token\\?"?\s{0,8}[:=]\s{0,8}(\\?")?/gi;
-  for (let match = key.exec(text); match !== null; match = key.exec(text)) {
-    const from = match.index + match[0].length;
-    let end = from;
-    if (match[1] !== undefined) {
-      while (end < text.length && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === '"')) end += text[end] === '\\' ? 2 : 1;
-    } else {
-      while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? '')) end++;
-    }
-    // The next key is looked for after this value: each character is scanned once.
-    key.lastIndex = Math.max(key.lastIndex, end);
-    const value = text.slice(from, Math.min(end, text.length));
-    if (value.length < 8) continue;
-    values.add(value);
-    try {
-      values.add(JSON.parse(`"${value}"`) as string);
-    } catch {
-      // Not a complete JSON string: its written form is masked.
-    }
-  }
-  return [...values];
+  return [...new Set([...valuesAfter(text, 'token'), ...(text.match(/[\w.-]{32,}/g) ?? [])])];
 }
 
 export const CREATE_SERVICE = call(
