@@ -52,6 +52,8 @@ describe('createLog', () => {
     log.fail('failed with s3cr\net ##[error]');
     expect(written.join('')).toBe(
       '::add-mask::s3cr%0Aet\n' +
+        // Each line long enough to mean something is masked on its own too, as the runner masks line by line.
+        '::add-mask::s3cr\n' +
         'token *** and ***\\n::error::x\n' +
         '::error::failed with *** ##\u200b[error]\n',
     );

@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CREATE_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { CREATE_PATH, LIST_SERVICES_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
 import { runAction, type ActionRun } from '../tools/run-action.ts';
 import { errors, expectCleanRun, infos, masks } from './e2e.ts';
 
@@ -90,7 +90,7 @@ let dir: string;
 let caFile: string;
 let fake: FakeWeChat;
 let proxy: Awaited<ReturnType<typeof startProxy>>;
-let runs: ActionRun[];
+let runs: { run: ActionRun; given: Record<string, string>; proxyPasswords: string[] }[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'proxy-e2e-'));
@@ -113,8 +113,12 @@ beforeEach(() => {
 });
 afterEach(() => {
   const issued = [...fake.tokens].filter((token) => token.startsWith('issued-'));
-  const inputs = [TOKEN, fake.platform.appsecret, fake.platform.verifyTicket, PROXY_PASSWORD, PROXY_PASSWORD_IN_URL];
-  for (const run of runs) expectCleanRun(run, { inputs, others: issued });
+  const secrets = [TOKEN, fake.platform.appsecret, fake.platform.verifyTicket];
+  for (const { run, given, proxyPasswords } of runs) {
+    // Every run has the proxy password in its environment; the input secrets it was given are masked first too.
+    const inputs = [...secrets.filter((secret) => Object.values(given).includes(secret)), ...proxyPasswords];
+    expectCleanRun(run, { inputs, others: [...secrets, ...issued, PROXY_PASSWORD, PROXY_PASSWORD_IN_URL] });
+  }
 });
 
 // No api_base_url: the action calls https://api.weixin.qq.com, as in production.
@@ -123,7 +127,9 @@ const proxyUrl = (password = PROXY_PASSWORD_IN_URL, port = proxy.port) => `http:
 
 async function act(given: Record<string, string>, env: Record<string, string>): Promise<ActionRun> {
   const run = await runAction({ inputs: given, env: { NODE_EXTRA_CA_CERTS: caFile, ...env } });
-  runs.push(run);
+  const proxy = env['HTTPS_PROXY'] ?? env['https_proxy'];
+  const password = proxy === undefined ? '' : new URL(proxy).password;
+  runs.push({ run, given, proxyPasswords: password === '' ? [] : [...new Set([password, decodeURIComponent(password)])] });
   return run;
 }
 
@@ -131,14 +137,30 @@ describe('HTTPS_PROXY', () => {
   it.each(['HTTPS_PROXY', 'https_proxy'])('%s carries the call to api.weixin.qq.com, with the proxy credentials', async (name) => {
     const run = await act(inputs, { [name]: proxyUrl() });
     expect(run.exitCode).toBe(0);
-    expect(proxy.tunnels).toEqual([{ target: `${WECHAT}:443`, authorization: CREDENTIALS }]);
-    const [request] = fake.requests;
-    expect(fake.requests).toHaveLength(1);
-    expect(request?.path).toBe(CREATE_PATH);
-    expect(request?.headers.host).toBe(WECHAT);
-    expect(request?.query).toEqual({ access_token: TOKEN });
-    expect(infos(run)[1]).toBe(`POST https://${WECHAT}${CREATE_PATH} via proxy 127.0.0.1:${proxy.port} (attempt 1 of 3)`);
+    const tunnel = { target: `${WECHAT}:443`, authorization: CREDENTIALS };
+    expect(proxy.tunnels).toEqual([tunnel, tunnel]);
+    expect(fake.requests.map((r) => r.path)).toEqual([LIST_SERVICES_PATH, CREATE_PATH]);
+    for (const request of fake.requests) {
+      expect(request.headers.host).toBe(WECHAT);
+      expect(request.query).toEqual({ access_token: TOKEN });
+    }
+    expect(infos(run).filter((line) => line.startsWith('POST '))).toEqual([
+      `POST https://${WECHAT}${CREATE_PATH} via proxy 127.0.0.1:${proxy.port} (attempt 1 of 3)`,
+    ]);
     expect(run.outputs['created']).toBe('true');
+  });
+
+  it('keeps the proxy credentials to the CONNECT: the request inside the tunnel carries none of them', async () => {
+    const run = await act(inputs, { HTTPS_PROXY: proxyUrl() });
+    expect(run.exitCode).toBe(0);
+    expect(fake.requests).toHaveLength(2);
+    for (const request of fake.requests) {
+      expect(request.headers['proxy-authorization']).toBeUndefined();
+      const seen = JSON.stringify([request.headers, request.query, request.body]);
+      for (const secret of [PROXY_PASSWORD, PROXY_PASSWORD_IN_URL, CREDENTIALS, CREDENTIALS.slice('Basic '.length), PROXY_USER]) {
+        expect(seen).not.toContain(secret);
+      }
+    }
   });
 
   it('carries the token exchange too: every call goes through the proxy', async () => {
@@ -153,11 +175,9 @@ describe('HTTPS_PROXY', () => {
       { HTTPS_PROXY: proxyUrl() },
     );
     expect(run.exitCode).toBe(0);
-    expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, CREATE_PATH]);
-    expect(proxy.tunnels).toEqual([
-      { target: `${WECHAT}:443`, authorization: CREDENTIALS },
-      { target: `${WECHAT}:443`, authorization: CREDENTIALS },
-    ]);
+    expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, LIST_SERVICES_PATH, CREATE_PATH]);
+    const tunnel = { target: `${WECHAT}:443`, authorization: CREDENTIALS };
+    expect(proxy.tunnels).toEqual([tunnel, tunnel, tunnel]);
   });
 
   it('masks the proxy password before anything else is printed', async () => {
@@ -173,18 +193,19 @@ describe('HTTPS_PROXY', () => {
     expect(fake.requests).toEqual([]);
     expect(proxy.tunnels).toHaveLength(1);
     expect(errors(run)).toEqual([
-      `createCloudbaseService failed: could not reach https://${WECHAT}${CREATE_PATH} (the proxy answered HTTP 407 ` +
+      `getcslist failed: could not reach https://${WECHAT}${LIST_SERVICES_PATH} (the proxy answered HTTP 407 ` +
         "to CONNECT: check the user and password in HTTPS_PROXY): check api_base_url, the runner's network and HTTPS_PROXY",
     ]);
   });
 
   it('fails on a certificate it does not trust: the proxy cannot read the call', async () => {
-    const run = await runAction({ inputs: { ...inputs, max_attempts: '1' }, env: { HTTPS_PROXY: proxyUrl() } });
-    runs.push(run);
+    const given = { ...inputs, max_attempts: '1' };
+    const run = await runAction({ inputs: given, env: { HTTPS_PROXY: proxyUrl() } });
+    runs.push({ run, given, proxyPasswords: [PROXY_PASSWORD_IN_URL, PROXY_PASSWORD] });
     expect(run.exitCode).toBe(1);
     expect(fake.requests).toEqual([]);
     expect(errors(run)[0]).toMatch(
-      /^createCloudbaseService failed: could not reach https:\/\/api\.weixin\.qq\.com\/\S+ \(unable to verify the first certificate; .+; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS\): /,
+      /^getcslist failed: could not reach https:\/\/api\.weixin\.qq\.com\/\S+ \(unable to verify the first certificate; .+; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS\): /,
     );
   });
 
@@ -200,7 +221,7 @@ describe('HTTPS_PROXY', () => {
       expect(run.exitCode).toBe(1);
       expect(run.durationMs).toBeLessThan(5000);
       expect(errors(run)).toEqual([
-        `createCloudbaseService failed: could not reach https://${WECHAT}${CREATE_PATH} (no answer within 1 s): ` +
+        `getcslist failed: could not reach https://${WECHAT}${LIST_SERVICES_PATH} (no answer within 1 s): ` +
           "check api_base_url, the runner's network and HTTPS_PROXY",
       ]);
     } finally {
@@ -222,7 +243,9 @@ describe('NO_PROXY', () => {
   it.each(['NO_PROXY', 'no_proxy'])('%s sends a listed host around the proxy', async (name) => {
     const run = await act(unresolvable, { HTTPS_PROXY: proxyUrl(), [name]: 'example.com,.invalid' });
     expect(proxy.tunnels).toEqual([]);
-    expect(infos(run)[1]).toBe(`POST https://wechat.invalid${CREATE_PATH}`);
+    expect(run.commands.filter((c) => c.command === 'debug' && c.value.startsWith('POST ')).map((c) => c.value)).toEqual([
+      `POST https://wechat.invalid${LIST_SERVICES_PATH}`,
+    ]);
     expect(errors(run)[0]).toContain('(DNS lookup of wechat.invalid failed (ENOTFOUND))');
   });
 });
