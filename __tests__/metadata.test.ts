@@ -139,6 +139,36 @@ describe('README', () => {
     for (const code of Object.keys(ERRCODES)) expect(readme).toMatch(new RegExp(`^\\| \`${code}\` \\|`, 'm'));
   });
 
+  const section = (heading: string) => readme.split(`\n## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
+
+  it.each([
+    ['create', 'The create action'],
+    ['deploy', 'The deploy action'],
+    ['delete', 'The delete action'],
+  ] as const)('has a section for the %s action with its own inputs and outputs in table rows', (action, heading) => {
+    const text = section(heading);
+    expect(text).toContain(action === 'create' ? '`uses: our-org/create-cloudbase-service@v1`' : `\`uses: our-org/create-cloudbase-service/${action}@v1\``);
+    const own = (names: string[], common: string[]) => (action === 'create' ? names : names.filter((name) => !common.includes(name)));
+    for (const name of own(SPEC[action].inputs, [...COMMON_LEADING, ...COMMON_TRAILING])) expect(text).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+    for (const name of own(SPEC[action].outputs, COMMON_OUTPUTS)) expect(text).toMatch(new RegExp(`^\\| \`${name}\``, 'm'));
+  });
+
+  it('says where the actions run, and what a pull-request workflow on a self-hosted runner risks', () => {
+    const text = section('Before you start');
+    for (const fact of ['node24', '2.327.1', '61004', 'self-hosted runner', 'fixed egress IP', 'fork', 'require approval', 'private repositories', "Dependabot's pull requests get no secrets"]) {
+      expect(text).toContain(fact);
+    }
+  });
+
+  it('explains tokens as platforms hold them (SPEC §1.6)', () => {
+    const text = section('Tokens in practice');
+    for (const fact of ['2 hours', 'every 10 minutes', 'about 5 minutes later', 'token service', '::add-mask::', 'component_verify_ticket']) expect(text).toContain(fact);
+  });
+
+  it('documents debug logging', () => {
+    expect(section('Debug logging')).toContain('ACTIONS_STEP_DEBUG');
+  });
+
   it('explains the IP whitelist for GitHub-hosted runners', () => {
     expect(readme).toMatch(/61004/);
     expect(readme).toMatch(/self-hosted runner/);

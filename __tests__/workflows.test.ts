@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startFakeWeChat } from '../tools/fake-wechat.ts';
-import { actionMetadata, ROOT, runAction } from '../tools/run-action.ts';
+import { actionMetadata, ROOT, runAction, type ActionName } from '../tools/run-action.ts';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const yamlFiles = (dir: string) =>
@@ -91,33 +91,38 @@ describe('actionlint', () => {
   });
 });
 
-describe("this action's steps", () => {
-  const metadata = actionMetadata();
-  const declared = Object.keys(metadata.inputs);
-  const required = declared.filter((name) => metadata.inputs[name]?.required === true);
+describe("this repository's actions in every workflow", () => {
+  const USES = /^(?:our-org\/create-cloudbase-service(?:\/(delete|deploy))?@|\.\/(delete|deploy)?$)/;
   const steps = workflows.flatMap(([name, text]) => {
     const workflow = parse(text) as { jobs: Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }> };
     return Object.values(workflow.jobs)
       .flatMap((job) => job.steps ?? [])
-      .filter((step) => step.uses === './' || step.uses?.startsWith('our-org/create-cloudbase-service@'))
+      .filter((step) => step.uses !== undefined && USES.test(step.uses))
       .map((step): [string, string, string[]] => [name, step.uses ?? '', Object.keys(step.with ?? {})]);
   });
 
-  it('are found in the self-test, both examples and the README', () => {
+  it('are found in the self-test, both examples and the README, each of the three actions', () => {
     expect(new Set(steps.map(([name]) => name.split(',')[0]))).toEqual(
       new Set(['.github/workflows/ci.yml', 'examples/release.yml', 'examples/pr-preview.yml', 'README.md']),
     );
+    const actionsUsed = new Set(steps.map(([, uses]) => { const [, a, b] = USES.exec(uses) ?? []; return a ?? b ?? 'create'; }));
+    expect(actionsUsed).toEqual(new Set(['create', 'delete', 'deploy']));
   });
 
   it.each(steps)('%s (%s) gives only declared inputs, and every required one', (_, uses, given) => {
+    const [, a, b] = USES.exec(uses) ?? [];
+    const metadata = actionMetadata((a ?? b ?? 'create') as ActionName);
+    const declared = Object.keys(metadata.inputs);
+    const required = declared.filter((name) => metadata.inputs[name]?.required === true);
     expect(given.filter((input) => !declared.includes(input))).toEqual([]);
     expect(required.filter((input) => !given.includes(input))).toEqual([]);
     const credentials = given.includes('access_token') || ['component_appid', 'component_appsecret', 'component_verify_ticket'].every((i) => given.includes(i));
     expect(credentials).toBe(true);
   });
 
-  it('the README pins this action to a major tag', () => {
-    expect(steps.filter(([name, uses]) => name.startsWith('README') && uses !== 'our-org/create-cloudbase-service@v1')).toEqual([]);
+  it('the README pins them to a major tag', () => {
+    const pinned = /^our-org\/create-cloudbase-service(\/(delete|deploy))?@v1$/;
+    expect(steps.filter(([name, uses]) => name.startsWith('README') && !pinned.test(uses))).toEqual([]);
   });
 });
 
@@ -131,11 +136,76 @@ describe('examples', () => {
     expect(block).toBe(read(path));
   });
 
-  it('the pull-request preview makes one service per pull request, one run at a time, with no token permissions', () => {
-    const preview = parse(read('examples/pr-preview.yml')) as Record<string, unknown>;
-    expect(preview['permissions']).toEqual({});
-    expect(preview['concurrency']).toEqual({ group: 'preview-${{ github.event.pull_request.number }}', 'cancel-in-progress': false });
-    expect(read('examples/pr-preview.yml')).toContain('service_name: pr-${{ github.event.pull_request.number }}');
+  interface Job {
+    if?: string;
+    steps: { id?: string; uses?: string; run?: string; with?: Record<string, string> }[];
+  }
+  interface Workflow {
+    on: Record<string, { types?: string[]; tags?: string[] }>;
+    permissions: unknown;
+    concurrency: unknown;
+    jobs: Record<string, Job>;
+  }
+  const example = (path: string) => parse(read(path)) as Workflow;
+  const uses = (job: Job | undefined) => (job?.steps ?? []).map((step) => step.uses).filter((u) => u !== undefined);
+
+  it('the pull-request preview: one service per pull request, created and deployed on every push, deleted when it closes, one run at a time', () => {
+    const preview = example('examples/pr-preview.yml');
+    expect(preview.on).toEqual({ pull_request: { types: ['opened', 'synchronize', 'reopened', 'closed'] } });
+    expect(preview.permissions).toEqual({});
+    // The same group for every job: a delete never races a create or a deploy.
+    expect(preview.concurrency).toEqual({ group: 'preview-${{ github.event.pull_request.number }}', 'cancel-in-progress': false });
+    expect(uses(preview.jobs['preview'])).toEqual(['our-org/create-cloudbase-service@v1', 'our-org/create-cloudbase-service/deploy@v1']);
+    expect(uses(preview.jobs['cleanup'])).toEqual(['our-org/create-cloudbase-service/delete@v1']);
+    expect(preview.jobs['preview']?.if).toMatch(/^github\.event\.action != 'closed' &&/);
+    expect(preview.jobs['cleanup']?.if).toMatch(/^github\.event\.action == 'closed' &&/);
+    for (const job of Object.values(preview.jobs)) {
+      // No secrets for forks or Dependabot: those runs are skipped, not failed.
+      expect(job.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+      expect(job.if).toContain("github.actor != 'dependabot[bot]'");
+      for (const step of job.steps.filter((s) => s.uses?.startsWith('our-org/'))) {
+        expect(step.with?.['service_name']).toBe('pr-${{ github.event.pull_request.number }}');
+      }
+    }
+    const deploy = preview.jobs['preview']?.steps.find((step) => step.uses?.endsWith('/deploy@v1'));
+    expect(deploy?.with?.['image_url']).toContain('${{ github.event.pull_request.head.sha }}');
+  });
+
+  it('the release deploys the tagged image to one fixed service', () => {
+    const release = example('examples/release.yml');
+    expect(release.on).toEqual({ push: { tags: ['v*'] } });
+    const steps = release.jobs['cloudbase']?.steps ?? [];
+    expect(uses(release.jobs['cloudbase'])).toEqual(['our-org/create-cloudbase-service@v1', 'our-org/create-cloudbase-service/deploy@v1']);
+    const names = steps.filter((step) => step.uses?.startsWith('our-org/')).map((step) => step.with?.['service_name']);
+    expect(names).toEqual(['app', 'app']);
+    expect(steps.find((step) => step.uses?.endsWith('/deploy@v1'))?.with?.['image_url']).toBe('ccr.ccs.tencentyun.com/our-org/app:${{ github.ref_name }}');
+  });
+
+  it.each(['examples/pr-preview.yml', 'examples/release.yml'])('%s gets the token from the token service in a step: masked, then passed as access_token', (path) => {
+    for (const job of Object.values(example(path).jobs)) {
+      const token = job.steps.find((step) => step.id === 'token');
+      const script = token?.run ?? '';
+      expect(script.indexOf('::add-mask::$token')).toBeGreaterThan(-1);
+      expect(script.indexOf('::add-mask::$token')).toBeLessThan(script.indexOf('GITHUB_OUTPUT'));
+      for (const step of job.steps.filter((s) => s.uses?.startsWith('our-org/'))) {
+        expect(step.with?.['access_token']).toBe('${{ steps.token.outputs.token }}');
+        expect(Object.keys(step.with ?? {}).filter((name) => name.startsWith('component_'))).toEqual([]);
+      }
+    }
+  });
+
+  it('every service name in a workflow is valid (SPEC §1.1), with its expressions at their longest', () => {
+    const longest: Record<string, string> = {
+      '${{ github.event.pull_request.number }}': '9999999',
+      '${{ github.event.number }}': '9999999',
+      '${{ github.run_id }}': '99999999999',
+    };
+    const names = workflows.flatMap(([, text]) => [...text.matchAll(/^\s+service_name: (.+)$/gm)].map((match) => match[1] ?? ''));
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) {
+      const value = Object.entries(longest).reduce((text, [expression, example]) => text.replaceAll(expression, example), name);
+      expect(value, name).toMatch(/^[a-z][a-z0-9-]{0,19}$/);
+    }
   });
 });
 
@@ -178,9 +248,10 @@ describe('action.yml', () => {
 });
 
 describe('the self-test job of ci.yml, run here', () => {
-  // Its steps as the runner would run them: the action with the job's `with:` (expressions
-  // evaluated for each matrix mode), then the job's own check script on the outputs.
+  // Its steps as the runner would run them: each action with the step's `with:` (expressions
+  // evaluated for each matrix mode), in order, then the job's own check script on the outputs.
   interface Step {
+    id?: string;
     uses?: string;
     run?: string;
     with?: Record<string, unknown>;
@@ -190,27 +261,41 @@ describe('the self-test job of ci.yml, run here', () => {
     jobs: { 'self-test': { strategy: { matrix: { mode: string[] } }; steps: Step[] } };
   };
   const job = ci.jobs['self-test'];
-  const action = job.steps.find((step) => step.uses === './');
+  const actions = job.steps.filter((step) => step.uses?.startsWith('./'));
   const check = job.steps.find((step) => step.run?.includes('CREATED'));
   const RUN_ID = '4242';
+  const SHA = '0123456789abcdef0123456789abcdef01234567';
 
-  it.each(job.strategy.matrix.mode)('%s mode: the action succeeds and the check script accepts its outputs', async (mode) => {
+  it('runs each of the three actions', () => {
+    expect(actions.map((step) => step.uses)).toEqual(['./', './', './deploy', './delete']);
+  });
+
+  it.each(job.strategy.matrix.mode)('%s mode: every action succeeds and the check script accepts their outputs', async (mode) => {
     const fake = await startFakeWeChat();
+    // On the runner the version takes two reads to run; here it runs at once, to keep the test short.
+    fake.versionLifecycle = [{ status: 'normal' }];
     try {
       const evaluate = (value: unknown) =>
         String(value)
           .replace("${{ matrix.mode == 'dry-run' }}", String(mode === 'dry-run'))
           .replace('${{ github.run_id }}', RUN_ID)
+          .replace('${{ github.sha }}', SHA)
           .replace('http://127.0.0.1:8089', fake.url); // the port `node tools/serve-fake.ts 8089` listens on there
-      const inputs = Object.fromEntries(Object.entries(action?.with ?? {}).map(([name, value]) => [name, evaluate(value)]));
-      const run = await runAction({ inputs });
-      expect(run.exitCode).toBe(0);
-      expect(fake.created).toEqual(mode === 'dry-run' ? [] : [`test-6gxk23no5605e14f/self-test-${RUN_ID}`]);
+      const outputs: Record<string, Record<string, string>> = {};
+      for (const step of actions) {
+        const inputs = Object.fromEntries(Object.entries(step.with ?? {}).map(([name, value]) => [name, evaluate(value)]));
+        const action = step.uses === './' ? 'create' : (step.uses?.slice(2) as ActionName);
+        const run = await runAction({ action, inputs });
+        expect(run.exitCode, run.stdout).toBe(0);
+        outputs[step.id ?? ''] = run.outputs;
+      }
+      expect(fake.created).toEqual(mode === 'dry-run' ? [] : [`test-6gxk23no5605e14f/st-${RUN_ID}`]);
+      expect(fake.services('test-6gxk23no5605e14f')).toEqual([]);
 
       const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', GITHUB_RUN_ID: RUN_ID };
       for (const [name, expression] of Object.entries(check?.env ?? {})) {
-        const output = /^\$\{\{ steps\.create\.outputs\.(\w+) \}\}$/.exec(expression)?.[1];
-        env[name] = output !== undefined ? (run.outputs[output] ?? '') : expression === '${{ matrix.mode }}' ? mode : '';
+        const [, id = '', output = ''] = /^\$\{\{ steps\.(\w+)\.outputs\.(\w+) \}\}$/.exec(expression) ?? [];
+        env[name] = id !== '' ? (outputs[id]?.[output] ?? '') : expression === '${{ matrix.mode }}' ? mode : '';
       }
       const script = spawnSync('bash', ['-e', '-c', check?.run ?? 'false'], { env, encoding: 'utf8' });
       expect(script.status, script.stderr).toBe(0);
