@@ -61,8 +61,13 @@ export async function run(): Promise<void> {
     }
     log.info(`Created version ${version.name !== '' ? `"${version.name}"` : '(its name is not known yet)'}${report.outputs['rid'] ? ` (rid: ${report.outputs['rid']})` : ''}.`);
 
-    const status = own.wait ? await waitUntilDone(api, version, started, own.wait_timeout_seconds) : await version.status();
-    settle(report, version.name, status, Math.round((clock() - started) / 1000));
+    let status: string;
+    try {
+      status = own.wait ? await waitUntilDone(api, version, started, own.wait_timeout_seconds) : await version.status();
+    } finally {
+      // The version and its last status seen are outputs however the wait ended.
+      settle(report, version.name, version.last, Math.round((clock() - started) / 1000));
+    }
     if (status === VERSION_FAILED) {
       throw new CallFailed(
         `${CREATE_VERSION.failed}: version "${version.name}" failed to build (${VERSION_FAILED}): ` +
@@ -82,6 +87,8 @@ export async function run(): Promise<void> {
 /** The version this run created, found by the name WeChat gave it or as the one that was not listed before. */
 class Version {
   name = '';
+  /** The last status read; '' until the version is listed. */
+  last = '';
   private readonly api: Api;
   private readonly inputs: DeployInputs;
   private readonly before: ReadonlySet<string>;
@@ -99,7 +106,8 @@ class Version {
 
   /** Its status now; '' while it is not listed. */
   async status(): Promise<string> {
-    return (await this.find())?.status ?? '';
+    this.last = (await this.find())?.status ?? '';
+    return this.last;
   }
 
   private async find(): Promise<VersionItem | undefined> {

@@ -1,25 +1,44 @@
 /**
- * `npm run bench`: the startup budget. Whole processes under Node 24 against the local fake
- * WeChat API, timed after a warm-up:
- *   (a) the bundled action on its success path, and
+ * `npm run bench`: the action's budgets, whole processes under Node 24 against the local
+ * fake WeChat API.
+ *
+ * The startup budget, timed after a warm-up:
+ *   (a) the bundled create action on its success path, and
  *   (b) the floor: tools/bench-floor.mjs, the same call with Node built-ins only.
- * Prints the median wall time and peak RSS of each, the ratio a/b and the bundle's size,
- * and exits 1 when a target is missed. Timed runs and memory runs are separate, so the
- * memory probe (a preloaded module) never adds to the times.
+ * Prints the median wall time and peak RSS of each, the ratio a/b and the bundle's size.
+ * Timed runs and memory runs are separate, so the memory probe (a preloaded module) never
+ * adds to the times.
+ *
+ * The polling cost of the deploy action (SPEC §2: a read right after the create answer,
+ * then after 5 s, × 1.5 each time, at most 15 s): for each N, a version that becomes
+ * `normal` N seconds after it was created. The step must end within one poll interval of
+ * that moment, after no more getcsversionlist calls than SPEC's schedule makes. Prints a
+ * table: N, when the step ended (seconds after the create), the target, the calls, the
+ * expected most.
+ *
+ * The default run does both, the startup budget first; --startup or --polling does one.
+ * Exits 1 when a target is missed.
  *
  *   npm run bench [-- --runs 30] [-- --bundle path/to/index.js] [-- --cpu-prof]
+ *   npm run bench -- --polling [--normal-after 3,8,20] [--deploy-bundle path/to/index.js]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startFakeWeChat } from './fake-wechat.ts';
-import { BUNDLE, NODE24, ROOT, runAction } from './run-action.ts';
+import { CREATE_VERSION_PATH, LIST_VERSIONS_PATH, startFakeWeChat } from './fake-wechat.ts';
+import { BUNDLE, bundleOf, NODE24, ROOT, runAction, type ActionRun } from './run-action.ts';
 
 const TARGET_RATIO = 1.5;
 const TARGET_BUNDLE_BYTES = 700_000;
 const TARGET_RSS_MB = 80;
+// SPEC §2's poll schedule, written here independently of src/.
+const FIRST_POLL_MS = 5000;
+const POLL_FACTOR = 1.5;
+const MAX_POLL_MS = 15_000;
+// What a step takes beyond the schedule: the reads themselves, writing the outputs and the summary, exiting.
+const POLL_SLACK_MS = 1000;
 
 const { values: args } = parseArgs({
   options: {
@@ -27,8 +46,16 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '5' },
     bundle: { type: 'string', default: BUNDLE },
     'cpu-prof': { type: 'boolean', default: false },
+    startup: { type: 'boolean', default: false },
+    polling: { type: 'boolean', default: false },
+    'normal-after': { type: 'string', default: '3,8,20' },
+    'deploy-bundle': { type: 'string', default: bundleOf('deploy') },
   },
 });
+// Neither flag: both sections.
+const sections = { startup: args.startup || !args.polling, polling: args.polling || !args.startup };
+const normalAfter = args['normal-after'].split(',').map(Number);
+if (normalAfter.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`--normal-after: give seconds above 0, e.g. 3,8,20 (not ${args['normal-after']})`);
 const runs = Number(args.runs);
 const warmup = Number(args.warmup);
 const bundle = args.bundle;
@@ -47,6 +74,8 @@ const inputs = {
 
 /** One whole process, run as a runner runs it; its wall time in ms. Fails loudly if the run did not succeed. */
 async function timed(entry: string, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<number> {
+  // Every run creates the service afresh: the action looks it up first, and would find the last run's.
+  fake.reset();
   const run = await runAction({ inputs, entry, nodeArgs, env });
   if (run.exitCode !== 0 || run.outputs['created'] !== 'true') {
     throw new Error(`${relative(ROOT, entry)} did not succeed (exit ${run.exitCode}): ${run.stderr}`);
@@ -66,7 +95,8 @@ const median = (values: number[]) => {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
 
-try {
+/** The startup budget: true when every target is met. */
+async function startupBudget(): Promise<boolean> {
   if (args['cpu-prof']) {
     await timed(bundle, ['--cpu-prof', '--cpu-prof-dir', dir]);
     const profile = readdirSync(dir).find((name) => name.endsWith('.cpuprofile')) ?? '';
@@ -106,7 +136,96 @@ try {
   console.log(`ratio a/b     ${ratio.toFixed(2)}   (target ≤ ${TARGET_RATIO})   ${verdict(ratio <= TARGET_RATIO)}`);
   console.log(`bundle        ${size.toLocaleString('en')} bytes   (target < ${TARGET_BUNDLE_BYTES.toLocaleString('en')})   ${verdict(size < TARGET_BUNDLE_BYTES)}`);
   console.log(`peak RSS (a)  ${peak.toFixed(1)} MB   (target < ${TARGET_RSS_MB} MB)   ${verdict(peak < TARGET_RSS_MB)}`);
-  if (ratio > TARGET_RATIO || size >= TARGET_BUNDLE_BYTES || peak >= TARGET_RSS_MB) process.exitCode = 1;
+  return ratio <= TARGET_RATIO && size < TARGET_BUNDLE_BYTES && peak < TARGET_RSS_MB;
+}
+
+/**
+ * SPEC §2's schedule for a version that becomes normal `ms` after the create: the reads it
+ * makes (the one that sees normal included), when that read comes, and the wait before it.
+ */
+function pollSchedule(ms: number): { reads: number; at: number; interval: number } {
+  let at = 0;
+  let interval = 0;
+  let wait = FIRST_POLL_MS;
+  let reads = 1;
+  while (at < ms) {
+    interval = wait;
+    at += wait;
+    reads += 1;
+    wait = Math.min(wait * POLL_FACTOR, MAX_POLL_MS);
+  }
+  return { reads, at, interval };
+}
+
+interface Polled {
+  seconds: number;
+  /** From the version create reaching WeChat to the step's end. */
+  endedMs: number;
+  targetMs: number;
+  calls: number;
+  expectedCalls: number;
+  ok: boolean;
+}
+
+/** One deploy whose version becomes normal `seconds` after it was created. */
+async function polled(seconds: number): Promise<Polled> {
+  fake.reset();
+  fake.addService(inputs.env_id, 'bench');
+  fake.versionLifecycle = [{ status: 'building', ms: seconds * 1000 }, { status: 'normal' }];
+  const schedule = pollSchedule(seconds * 1000);
+  // The fake runs in this process: watch for the create, to time the step from the moment the version exists.
+  let createdAt: number | undefined;
+  const watch = setInterval(() => {
+    if (createdAt === undefined && fake.requestsTo(CREATE_VERSION_PATH).length > 0) createdAt = performance.now();
+  }, 2);
+  let run: ActionRun;
+  let endedAt: number;
+  try {
+    run = await runAction({
+      action: 'deploy',
+      entry: args['deploy-bundle'],
+      inputs: { access_token: inputs.access_token, env_id: inputs.env_id, service_name: 'bench', image_url: 'ccr.ccs.tencentyun.com/bench/app:1', api_base_url: fake.url },
+      killAfterMs: (seconds + 120) * 1000,
+    });
+    endedAt = performance.now();
+  } finally {
+    clearInterval(watch);
+  }
+  if (run.exitCode !== 0 || run.outputs['status'] !== 'normal' || createdAt === undefined) {
+    throw new Error(`${relative(ROOT, args['deploy-bundle'])} did not deploy (exit ${run.exitCode}, status "${run.outputs['status']}"): ${run.stderr}`);
+  }
+  // The list before the create, then the polls.
+  const calls = fake.requestsTo(LIST_VERSIONS_PATH).length;
+  const expectedCalls = 1 + schedule.reads;
+  const endedMs = endedAt - createdAt;
+  const targetMs = seconds * 1000 + schedule.interval + POLL_SLACK_MS;
+  return { seconds, endedMs, targetMs, calls, expectedCalls, ok: endedMs <= targetMs && calls <= expectedCalls };
+}
+
+/** The polling cost: true when every N meets both targets. */
+async function pollingCost(): Promise<boolean> {
+  const rows: Polled[] = [];
+  for (const seconds of normalAfter) rows.push(await polled(seconds));
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  console.log(
+    `Polling cost: ${relative(ROOT, args['deploy-bundle'])}, a version normal N s after its create; ` +
+      `target: the step ends within one poll interval (+ ${s(POLL_SLACK_MS)}) of that moment, ` +
+      `with no more getcsversionlist calls (the list before the create, then the polls) than SPEC §2's schedule makes\n`,
+  );
+  const table: string[][] = [
+    ['N', 'ended after', 'target', 'calls', 'expected max', ''],
+    ...rows.map((row) => [`${row.seconds} s`, s(row.endedMs), `≤ ${s(row.targetMs)}`, String(row.calls), String(row.expectedCalls), row.ok ? 'ok' : 'MISSED']),
+  ];
+  for (const [n = '', ...cells] of table) console.log(`${n.padEnd(8)}${cells.map((cell) => cell.padStart(14)).join('')}`);
+  return rows.every((row) => row.ok);
+}
+
+try {
+  const results: boolean[] = [];
+  if (sections.startup) results.push(await startupBudget());
+  if (sections.startup && sections.polling) console.log('');
+  if (sections.polling) results.push(await pollingCost());
+  if (results.includes(false)) process.exitCode = 1;
 } finally {
   await fake.close();
   rmSync(dir, { recursive: true, force: true });

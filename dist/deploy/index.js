@@ -11545,8 +11545,14 @@ async function run() {
             log.info(`The answer was lost (${written.lost}), but a new version is listed now: this run created it.`);
         }
         log.info(`Created version ${version.name !== '' ? `"${version.name}"` : '(its name is not known yet)'}${report.outputs['rid'] ? ` (rid: ${report.outputs['rid']})` : ''}.`);
-        const status = own.wait ? await waitUntilDone(api, version, started, own.wait_timeout_seconds) : await version.status();
-        settle(report, version.name, status, Math.round((clock() - started) / 1000));
+        let status;
+        try {
+            status = own.wait ? await waitUntilDone(api, version, started, own.wait_timeout_seconds) : await version.status();
+        }
+        finally {
+            // The version and its last status seen are outputs however the wait ended.
+            settle(report, version.name, version.last, Math.round((clock() - started) / 1000));
+        }
         if (status === VERSION_FAILED) {
             throw new CallFailed(`${CREATE_VERSION.failed}: version "${version.name}" failed to build (${VERSION_FAILED}): ` +
                 'look at its build log in the CloudBase console (service → versions), fix the image or its settings, then deploy again');
@@ -11561,6 +11567,8 @@ async function run() {
 /** The version this run created, found by the name WeChat gave it or as the one that was not listed before. */
 class Version {
     name = '';
+    /** The last status read; '' until the version is listed. */
+    last = '';
     api;
     inputs;
     before;
@@ -11575,7 +11583,8 @@ class Version {
     }
     /** Its status now; '' while it is not listed. */
     async status() {
-        return (await this.find())?.status ?? '';
+        this.last = (await this.find())?.status ?? '';
+        return this.last;
     }
     async find() {
         const versions = await listVersions(this.api, this.inputs.envId, this.inputs.serviceName);
