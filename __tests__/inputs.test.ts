@@ -236,7 +236,7 @@ describe('service_name (SPEC §1.1)', () => {
   });
 
   it('derives a name that is itself valid', () => {
-    for (const name of ['release-v1.2.3', '---', 'Ünïcödé', '9lives', 'a--b', 'z'.repeat(40) + '-x']) {
+    for (const name of ['release-v1.2.3', '---', 'Ünïcödé', '9lives', 'a--b', `${'z'.repeat(40)}-x`]) {
       expect(validServiceName(name)).toMatch(/^[a-z][a-z0-9-]{0,19}$/);
     }
   });
@@ -382,3 +382,27 @@ describe('timeout_seconds and max_attempts above their maximum', () => {
 function validInputs(): Record<string, string> {
   return { ...valid };
 }
+
+describe('hostile JSON keys and values', () => {
+  const deployProblems = (values: Record<string, string>) => {
+    const parsed = DEPLOY_INPUTS.parse(raw({ ...validInputs(), image_url: 'i', ...values }, DEPLOY_INPUTS.names));
+    return parsed.ok ? { inputs: parsed.inputs.own, problems: [] } : { inputs: undefined, problems: parsed.problems };
+  };
+
+  it('keeps a key named __proto__ in env_params, and checks its value like any other', () => {
+    expect(deployProblems({ env_params: '{"__proto__":{"polluted":true}}' }).problems).toEqual(['env_params.__proto__: expected a string']);
+    const { inputs } = deployProblems({ env_params: '{"__proto__":"x","A":"1"}' });
+    expect(JSON.stringify(inputs?.env_params)).toBe('{"__proto__":"x","A":"1"}');
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('reports an invalid min_num or max_num once, without comparing it', () => {
+    expect(deployProblems({ min_num: '6', max_num: '05' }).problems).toEqual(['max_num: must be a whole number from 0 to 50']);
+    expect(deployProblems({ min_num: '51' }).problems).toEqual(['min_num: must be a whole number from 0 to 50']);
+  });
+
+  it('masks a password that is not a string as nothing, and one in JSON that does not parse as written', () => {
+    expect(secretsIn(raw({ access_token: 'tok', es_info: '{"password":null}' }))).toEqual(['tok']);
+    expect(secretsIn(raw({ access_token: 'tok', es_info: '{"password":"pa\\"ss-word",' }))).toEqual(['tok', 'pa\\"ss-word', 'pa"ss-word']);
+  });
+});

@@ -203,10 +203,11 @@ export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>)
     secretsIn(raw) {
       const secrets = [raw['access_token'], raw['component_appsecret'], raw['component_verify_ticket']];
       for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
+        const text = raw[input] ?? '';
         for (const field of fields) {
-          const value = jsonField(raw[input] ?? '', field);
           // JSON that does not parse may still hold the secret: it is masked all the same.
-          secrets.push(...(typeof value === 'string' ? [value] : valuesAfter(raw[input] ?? '', field)));
+          const found = isJson(text) ? [jsonField(text, field)] : valuesAfter(text, field);
+          secrets.push(...found.filter((value): value is string => typeof value === 'string'));
         }
       }
       return [...new Set(secrets)].filter((secret): secret is string => secret !== undefined && secret !== '');
@@ -225,13 +226,10 @@ function credentialsOf(given: CommonData): Credentials {
       };
 }
 
+/** An own field of the JSON object in `text` (which parses). */
 function jsonField(text: string, key: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? (value as Record<string, unknown>)[key] : undefined;
-  } catch {
-    return undefined;
-  }
+  const value: unknown = JSON.parse(text);
+  return isObject(value) && Object.hasOwn(value as object, key) ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 function credentialProblems(raw: RawInputs): string[] {
@@ -361,7 +359,22 @@ const imageSecretInfoSchema = z.strictObject({
   email: z.optional(z.string()),
 });
 
-const envParamsSchema = z.record(z.string(), z.string());
+/**
+ * Every own key, `__proto__` too, with a string value. Not z.record: it drops a key named
+ * `__proto__` and accepts any value under it.
+ */
+const envParamsSchema = z.custom<Record<string, string>>().check(
+  z.superRefine((value, context) => {
+    for (const [key, item] of Object.entries(value)) {
+      if (typeof item !== 'string') context.issues.push({ code: 'invalid_type', expected: 'string', input: item, path: [key], message: '' });
+    }
+  }),
+);
+
+// SPEC §1.4: at most 50 instances.
+const instances = wholeNumber(0, 50);
+const MIN_NUM = 0;
+const MAX_NUM = 5;
 
 export const DEPLOY_INPUTS = defineInputs({
   shape: {
@@ -369,8 +382,8 @@ export const DEPLOY_INPUTS = defineInputs({
     container_port: z._default(wholeNumber(1, 65535), 80),
     cpu: z._default(positiveNumber, 0.25),
     mem: z._default(positiveNumber, 0.5),
-    min_num: z._default(wholeNumber(0, 50), 0),
-    max_num: z._default(wholeNumber(0, 50), 5),
+    min_num: z._default(instances, MIN_NUM),
+    max_num: z._default(instances, MAX_NUM),
     policy_type: z._default(z.enum(['cpu', 'mem'], { error: 'must be cpu or mem' }), 'cpu'),
     policy_threshold: z._default(positiveNumber, 60),
     flow_ratio: z._default(wholeNumber(0, 100), 100),
@@ -382,8 +395,8 @@ export const DEPLOY_INPUTS = defineInputs({
   },
   json: { image_secret_info: { schema: imageSecretInfoSchema, secrets: ['password'] } },
   across: (raw) => {
-    // Compared once both are numbers, each given or its default.
-    const [min, max] = [raw['min_num'] || '0', raw['max_num'] || '5'].map((value) => (/^[0-9]{1,3}$/.test(value) ? Number(value) : undefined));
+    // Compared once both are valid, each given or its default; an invalid one has its own line.
+    const [min, max] = [raw['min_num'] || String(MIN_NUM), raw['max_num'] || String(MAX_NUM)].map((value) => instances.safeParse(value).data);
     return min !== undefined && max !== undefined && min > max
       ? [`min_num: must not be more than max_num (min_num ${min}, max_num ${max})`]
       : [];

@@ -90,8 +90,12 @@ export function valuesAfter(text: string, key: string): string[] {
   for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
     const from = match.index + match[0].length;
     let end = from;
-    if (match[1] !== undefined) {
-      while (end < text.length && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === '"')) end += text[end] === '\\' ? 2 : 1;
+    if (match[1] === '"') {
+      // A JSON string: escaped characters, \" among them, belong to the value.
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+    } else if (match[1] !== undefined) {
+      // A JSON string inside a JSON string: it ends at the next \".
+      while (end < text.length && !(text[end] === '\\' && text[end + 1] === '"')) end++;
     } else {
       while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? '')) end++;
     }

@@ -723,9 +723,15 @@ function valuesAfter(text, key) {
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
         const from = match.index + match[0].length;
         let end = from;
-        if (match[1] !== undefined) {
-            while (end < text.length && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === '"'))
+        if (match[1] === '"') {
+            // A JSON string: escaped characters, \" among them, belong to the value.
+            while (end < text.length && text[end] !== '"')
                 end += text[end] === '\\' ? 2 : 1;
+        }
+        else if (match[1] !== undefined) {
+            // A JSON string inside a JSON string: it ends at the next \".
+            while (end < text.length && !(text[end] === '\\' && text[end + 1] === '"'))
+                end++;
         }
         else {
             while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? ''))
@@ -4167,13 +4173,13 @@ function handleTupleResults(itemResults, final, items, input, optoutStart) {
     }
     return final;
 }
-const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
+const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
     $ZodType.init(inst, def);
-    const memo = core_globalConfig.memoizer;
+    const memo = core.globalConfig.memoizer;
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!isPlainObject(input)) {
+        if (!util.isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -4202,7 +4208,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
+                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
                             input: key,
                             path: [key],
                             inst,
@@ -4216,14 +4222,14 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
                     if (result instanceof Promise) {
                         proms.push(result.then((result) => {
                             if (result.issues.length) {
-                                payload.issues.push(...prefixIssues(key, result.issues));
+                                payload.issues.push(...util.prefixIssues(key, result.issues));
                             }
                             payload.value[outKey] = result.value;
                         }));
                     }
                     else {
                         if (result.issues.length) {
-                            payload.issues.push(...prefixIssues(key, result.issues));
+                            payload.issues.push(...util.prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }
@@ -4269,7 +4275,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -4293,7 +4299,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
+                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
                             input: key,
                             path: [key],
                             inst,
@@ -4309,14 +4315,14 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
                 if (result instanceof Promise) {
                     proms.push(result.then((result) => {
                         if (result.issues.length) {
-                            payload.issues.push(...prefixIssues(key, result.issues));
+                            payload.issues.push(...util.prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }));
                 }
                 else {
                     if (result.issues.length) {
-                        payload.issues.push(...prefixIssues(key, result.issues));
+                        payload.issues.push(...util.prefixIssues(key, result.issues));
                     }
                     payload.value[outKey] = result.value;
                 }
@@ -4336,7 +4342,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
         }
         return payload;
     };
-});
+})));
 const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
     $ZodType.init(inst, def);
     const memo = core.globalConfig.memoizer;
@@ -6118,7 +6124,7 @@ function _superRefine(fn, params) {
     const ch = _check((payload) => {
         payload.addIssue = (issue) => {
             if (typeof issue === "string") {
-                payload.issues.push(util.issue(issue, payload.value, ch._zod.def));
+                payload.issues.push(util_issue(issue, payload.value, ch._zod.def));
             }
             else {
                 // for Zod 3 backwards compatibility
@@ -6130,7 +6136,7 @@ function _superRefine(fn, params) {
                     _issue.input = payload.value;
                 _issue.inst ?? (_issue.inst = ch);
                 _issue.continue ?? (_issue.continue = !ch._zod.def.abort); // abort is always undefined, so this is always true...
-                payload.issues.push(util.issue(_issue));
+                payload.issues.push(util_issue(_issue));
             }
         };
         return fn(payload.value, payload);
@@ -6139,9 +6145,9 @@ function _superRefine(fn, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _check(fn, params) {
-    const ch = new checks.$ZodCheck({
+    const ch = new $ZodCheck({
         check: "custom",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
     ch._zod.check = fn;
     return ch;
@@ -7288,10 +7294,10 @@ function tuple(items, _paramsOrRest, _params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodMiniRecord = /*@__PURE__*/ $constructor("ZodMiniRecord", (inst, def) => {
-    $ZodRecord.init(inst, def);
+const ZodMiniRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodMiniRecord", (inst, def) => {
+    core.$ZodRecord.init(inst, def);
     ZodMiniType.init(inst, def);
-});
+})));
 // @__NO_SIDE_EFFECTS__
 function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
@@ -7300,14 +7306,14 @@ function record(keyType, valueType, params) {
             type: "record",
             keyType: schemas_string(),
             valueType: keyType,
-            ...normalizeParams(valueType),
+            ...util.normalizeParams(valueType),
         });
     }
     return new ZodMiniRecord({
         type: "record",
         keyType,
         valueType: valueType,
-        ...normalizeParams(params),
+        ...util.normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -7639,7 +7645,7 @@ function refine(fn, _params = {}) {
 // superRefine
 // @__NO_SIDE_EFFECTS__
 function superRefine(fn, params) {
-    return core._superRefine(fn, params);
+    return _superRefine(fn, params);
 }
 // Re-export describe and meta from core
 const schemas_describe = describe;
@@ -7936,7 +7942,6 @@ function describeFailure(call, outcome, attempts = 1) {
 
 
 
-
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 10_000;
 /** Exponential backoff with jitter: 0.5–1 s, 1–2 s, 2–4 s …, never above 10 s. */
@@ -8226,10 +8231,11 @@ function defineInputs(own) {
         secretsIn(raw) {
             const secrets = [raw['access_token'], raw['component_appsecret'], raw['component_verify_ticket']];
             for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
+                const text = raw[input] ?? '';
                 for (const field of fields) {
-                    const value = jsonField(raw[input] ?? '', field);
                     // JSON that does not parse may still hold the secret: it is masked all the same.
-                    secrets.push(...(typeof value === 'string' ? [value] : valuesAfter(raw[input] ?? '', field)));
+                    const found = isJson(text) ? [jsonField(text, field)] : valuesAfter(text, field);
+                    secrets.push(...found.filter((value) => typeof value === 'string'));
                 }
             }
             return [...new Set(secrets)].filter((secret) => secret !== undefined && secret !== '');
@@ -8246,14 +8252,10 @@ function credentialsOf(given) {
             verifyTicket: given.component_verify_ticket ?? '',
         };
 }
+/** An own field of the JSON object in `text` (which parses). */
 function jsonField(text, key) {
-    try {
-        const value = JSON.parse(text);
-        return isObject(value) ? value[key] : undefined;
-    }
-    catch {
-        return undefined;
-    }
+    const value = JSON.parse(text);
+    return isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 function credentialProblems(raw) {
     const given = (name) => (raw[name] ?? '') !== '';
@@ -8362,15 +8364,28 @@ const imageSecretInfoSchema = strictObject({
     password: optional(schemas_string()),
     email: optional(schemas_string()),
 });
-const envParamsSchema = record(schemas_string(), schemas_string());
+/**
+ * Every own key, `__proto__` too, with a string value. Not z.record: it drops a key named
+ * `__proto__` and accepts any value under it.
+ */
+const envParamsSchema = custom().check(superRefine((value, context) => {
+    for (const [key, item] of Object.entries(value)) {
+        if (typeof item !== 'string')
+            context.issues.push({ code: 'invalid_type', expected: 'string', input: item, path: [key], message: '' });
+    }
+}));
+// SPEC §1.4: at most 50 instances.
+const instances = wholeNumber(0, 50);
+const MIN_NUM = 0;
+const MAX_NUM = 5;
 const DEPLOY_INPUTS = defineInputs({
     shape: {
         image_url: inputs_text,
         container_port: schemas_default(wholeNumber(1, 65535), 80),
         cpu: schemas_default(positiveNumber, 0.25),
         mem: schemas_default(positiveNumber, 0.5),
-        min_num: schemas_default(wholeNumber(0, 50), 0),
-        max_num: schemas_default(wholeNumber(0, 50), 5),
+        min_num: schemas_default(instances, MIN_NUM),
+        max_num: schemas_default(instances, MAX_NUM),
         policy_type: schemas_default(schemas_enum(['cpu', 'mem'], { error: 'must be cpu or mem' }), 'cpu'),
         policy_threshold: schemas_default(positiveNumber, 60),
         flow_ratio: schemas_default(wholeNumber(0, 100), 100),
@@ -8382,8 +8397,8 @@ const DEPLOY_INPUTS = defineInputs({
     },
     json: { image_secret_info: { schema: imageSecretInfoSchema, secrets: ['password'] } },
     across: (raw) => {
-        // Compared once both are numbers, each given or its default.
-        const [min, max] = [raw['min_num'] || '0', raw['max_num'] || '5'].map((value) => (/^[0-9]{1,3}$/.test(value) ? Number(value) : undefined));
+        // Compared once both are valid, each given or its default; an invalid one has its own line.
+        const [min, max] = [raw['min_num'] || String(MIN_NUM), raw['max_num'] || String(MAX_NUM)].map((value) => instances.safeParse(value).data);
         return min !== undefined && max !== undefined && min > max
             ? [`min_num: must not be more than max_num (min_num ${min}, max_num ${max})`]
             : [];
