@@ -7,65 +7,34 @@
  * After every test, no secret may appear anywhere the run left text.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DELETE_SERVICE_PATH,
   DELETE_VERSION_PATH,
   LIST_SERVICES_PATH,
   LIST_VERSIONS_PATH,
-  startFakeWeChat,
   TOKEN_PATH,
-  type FakeWeChat,
   type ReceivedRequest,
 } from '../tools/fake-wechat.ts';
-import { runAction, type ActionRun } from '../tools/run-action.ts';
-import { errors, expectCleanRun, infos, masks, warnings } from './e2e.ts';
+import type { ActionRun } from '../tools/run-action.ts';
+import { e2eSuite, errors, infos, masks, warnings } from './e2e.ts';
 
 const TOKEN = `tok-${randomUUID()}`;
 const ENV = 'prod-2g59lad002c864a6';
 const SERVICE = 'pr-42';
 
-let fake: FakeWeChat;
-let runs: { run: ActionRun; given: Record<string, string> }[];
+const suite = e2eSuite('delete', TOKEN);
 
-beforeAll(async () => {
-  fake = await startFakeWeChat();
-  fake.platform = {
-    appid: 'wx-e2e-platform',
-    appsecret: `appsecret-${randomUUID()}`,
-    verifyTicket: `ticket@@@${randomUUID()}`,
-  };
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.tokens.add(TOKEN);
-  runs = [];
-});
-afterEach(() => {
-  const issued = [...fake.tokens].filter((token) => token.startsWith('issued-'));
-  const secrets = [TOKEN, fake.platform.appsecret, fake.platform.verifyTicket];
-  for (const { run, given } of runs) {
-    // The secrets this run was given must be masked before anything else; none may show anywhere.
-    const inputs = secrets.filter((secret) => Object.values(given).includes(secret));
-    expectCleanRun(run, { inputs, others: [...secrets.filter((secret) => !inputs.includes(secret)), ...issued] });
-  }
-});
-
-const base = () => ({ access_token: TOKEN, env_id: ENV, service_name: SERVICE, api_base_url: fake.url });
+const base = () => ({ access_token: TOKEN, env_id: ENV, service_name: SERVICE, api_base_url: suite.fake.url });
 const platform = () => ({
   ...base(),
   access_token: '',
-  component_appid: fake.platform.appid,
-  component_appsecret: fake.platform.appsecret,
-  component_verify_ticket: fake.platform.verifyTicket,
+  component_appid: suite.fake.platform.appid,
+  component_appsecret: suite.fake.platform.appsecret,
+  component_verify_ticket: suite.fake.platform.verifyTicket,
 });
 
-async function act(inputs: Record<string, string>): Promise<ActionRun> {
-  const run = await runAction({ action: 'delete', inputs });
-  runs.push({ run, given: inputs });
-  return run;
-}
+const act = suite.act;
 
 // ── the requests, as SPEC §1.2–1.3 write them ─────────────────────────────────────────
 
@@ -82,7 +51,7 @@ const deleteVersion = (version: string, last = false): Sent => [
  * WeChat received exactly these requests, in this order: each a POST of exactly this JSON
  * with Content-Type application/json, the token in the query and nowhere else (SPEC §1).
  */
-function expectSent(expected: Sent[], { token = TOKEN, requests = fake.requests } = {}): void {
+function expectSent(expected: Sent[], { token = TOKEN, requests = suite.fake.requests } = {}): void {
   expect(requests.map((r) => r.path)).toEqual(expected.map(([path]) => path));
   for (const [index, [, body]] of expected.entries()) {
     const request = requests[index] as ReceivedRequest;
@@ -124,7 +93,7 @@ const summaryRow = (run: ActionRun, field: string) =>
 
 describe('a service that is not there', () => {
   it('if_missing skip (the default): success, nothing deleted, only the lookup sent; the summary says so', async () => {
-    fake.addService(ENV, 'pr-41');
+    suite.fake.addService(ENV, 'pr-41');
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
@@ -132,11 +101,11 @@ describe('a service that is not there', () => {
     // Nothing was deleted: the answer that decided is the lookup's, as create gives with if_exists: skip (SPEC §2:
     // the common outputs have the same meaning in all three actions); delete/action.yml: errcode is empty only
     // when no answer was read, and one was.
-    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, fake.requests[0]));
+    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, suite.fake.requests[0]));
     expect(posts(run)).toEqual([]);
     expect(summaryRow(run, 'Existed before')).toBe('false');
     expect(summaryRow(run, 'Result')).toMatch(/nothing deleted/);
-    expect(fake.services(ENV)).toEqual(['pr-41']);
+    expect(suite.fake.services(ENV)).toEqual(['pr-41']);
   });
 
   it('if_missing fail: exit 1, one line naming the service and the environment, no delete sent', async () => {
@@ -155,23 +124,23 @@ describe('a service that is not there', () => {
 
 describe('a service that is there', () => {
   it('without versions: getcslist, getcsversionlist, then delcontainerservice {env, service_name}', async () => {
-    fake.addService(ENV, 'pr-41');
-    fake.addService(ENV, SERVICE);
+    suite.fake.addService(ENV, 'pr-41');
+    suite.fake.addService(ENV, SERVICE);
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
     expectSent([listServices(), listVersions(), deleteService()]);
-    const del = fake.requestsTo(DELETE_SERVICE_PATH)[0];
+    const del = suite.fake.requestsTo(DELETE_SERVICE_PATH)[0];
     expect(del?.answer?.['errcode']).toBe(0);
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, del));
-    expect(posts(run)).toEqual([`POST ${fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`]);
-    expect(fake.services(ENV)).toEqual(['pr-41']);
+    expect(posts(run)).toEqual([`POST ${suite.fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`]);
+    expect(suite.fake.services(ENV)).toEqual(['pr-41']);
     expect(summaryRow(run, 'Existed before')).toBe('true');
     expect(summaryRow(run, 'rid')).toBe(`<code>${ridOf(del)}</code>`);
   });
 
   it('with versions: deletes each in ascending flow_ratio, only the last with is_delete_server, never is_delete_image', async () => {
-    fake.addService(ENV, SERVICE, [
+    suite.fake.addService(ENV, SERVICE, [
       { version_name: 'pr-42-003', flow_ratio: 70 },
       { version_name: 'pr-42-001', flow_ratio: 0 },
       { version_name: 'pr-42-002', flow_ratio: 30 },
@@ -186,66 +155,66 @@ describe('a service that is there', () => {
       deleteVersion('pr-42-002'),
       deleteVersion('pr-42-003', true),
     ]);
-    const deletes = fake.requestsTo(DELETE_VERSION_PATH);
+    const deletes = suite.fake.requestsTo(DELETE_VERSION_PATH);
     for (const request of deletes) expect(request.answer).toMatchObject({ errcode: 0, result: 'succ' });
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, deletes[2]));
-    expect(posts(run)).toEqual(Array(3).fill(`POST ${fake.url}${DELETE_VERSION_PATH} (attempt 1 of 3)`));
-    expect(fake.services(ENV)).toEqual([]);
+    expect(posts(run)).toEqual(Array(3).fill(`POST ${suite.fake.url}${DELETE_VERSION_PATH} (attempt 1 of 3)`));
+    expect(suite.fake.services(ENV)).toEqual([]);
   });
 
   it('on a later page of getcslist: pages by the items each page returned, finds it, deletes it', async () => {
-    fake.pageCap = 10;
-    for (let i = 1; i <= 22; i++) fake.addService(ENV, `svc-${i}`);
-    fake.addService(ENV, SERVICE);
-    for (let i = 23; i <= 25; i++) fake.addService(ENV, `svc-${i}`);
+    suite.fake.pageCap = 10;
+    for (let i = 1; i <= 22; i++) suite.fake.addService(ENV, `svc-${i}`);
+    suite.fake.addService(ENV, SERVICE);
+    for (let i = 23; i <= 25; i++) suite.fake.addService(ENV, `svc-${i}`);
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
     // Found on the third page (items 21–30): no fourth page is read.
     expectSent([listServices(0), listServices(10), listServices(20), listVersions(), deleteService()]);
-    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, fake.requestsTo(DELETE_SERVICE_PATH)[0]));
-    expect(fake.services(ENV)).toHaveLength(25);
-    expect(fake.services(ENV)).not.toContain(SERVICE);
+    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, suite.fake.requestsTo(DELETE_SERVICE_PATH)[0]));
+    expect(suite.fake.services(ENV)).toHaveLength(25);
+    expect(suite.fake.services(ENV)).not.toContain(SERVICE);
   });
 });
 
 describe('retries never delete twice (SPEC §3)', () => {
   it('-1 (busy) on the delete, then success: the delete is sent again', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'busy', path: DELETE_SERVICE_PATH });
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.failNext({ kind: 'busy', path: DELETE_SERVICE_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
     expectSent([listServices(), listVersions(), deleteService(), deleteService()]);
-    const [busy, done] = fake.requestsTo(DELETE_SERVICE_PATH);
+    const [busy, done] = suite.fake.requestsTo(DELETE_SERVICE_PATH);
     expect(busy?.answer?.['errcode']).toBe(-1);
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, done));
     expect(posts(run)).toEqual([
-      `POST ${fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`,
-      `POST ${fake.url}${DELETE_SERVICE_PATH} (attempt 2 of 3)`,
+      `POST ${suite.fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`,
+      `POST ${suite.fake.url}${DELETE_SERVICE_PATH} (attempt 2 of 3)`,
     ]);
-    expect(fake.services(ENV)).toEqual([]);
+    expect(suite.fake.services(ENV)).toEqual([]);
   });
 
   it('a lost answer: the delete is not repeated; a lookup shows it gone; success', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_SERVICE_PATH });
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_SERVICE_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
     expectSent([listServices(), listVersions(), deleteService(), listServices()]);
     // The delete's answer was never read: no errcode, errmsg or rid to give.
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }));
-    expect(posts(run)).toEqual([`POST ${fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`]);
-    expect(fake.services(ENV)).toEqual([]);
+    expect(posts(run)).toEqual([`POST ${suite.fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`]);
+    expect(suite.fake.services(ENV)).toEqual([]);
   });
 
   it('a lost answer to a version delete that is not the last: a read shows the version gone; the next one goes on', async () => {
-    fake.addService(ENV, SERVICE, [
+    suite.fake.addService(ENV, SERVICE, [
       { version_name: 'pr-42-001', flow_ratio: 0 },
       { version_name: 'pr-42-002', flow_ratio: 100 },
     ]);
-    fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_VERSION_PATH });
+    suite.fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_VERSION_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
@@ -258,18 +227,18 @@ describe('retries never delete twice (SPEC §3)', () => {
       listVersions(),
       deleteVersion('pr-42-002', true),
     ]);
-    expect(posts(run)).toEqual(Array(2).fill(`POST ${fake.url}${DELETE_VERSION_PATH} (attempt 1 of 3)`));
-    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, fake.requestsTo(DELETE_VERSION_PATH)[1]));
-    expect(fake.services(ENV)).toEqual([]);
+    expect(posts(run)).toEqual(Array(2).fill(`POST ${suite.fake.url}${DELETE_VERSION_PATH} (attempt 1 of 3)`));
+    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, suite.fake.requestsTo(DELETE_VERSION_PATH)[1]));
+    expect(suite.fake.services(ENV)).toEqual([]);
   });
 
   it('a lost answer to the last version delete: a lookup shows the service gone; not repeated; success', async () => {
-    fake.addService(ENV, SERVICE, [
+    suite.fake.addService(ENV, SERVICE, [
       { version_name: 'pr-42-001', flow_ratio: 0 },
       { version_name: 'pr-42-002', flow_ratio: 100 },
     ]);
     // The first version delete answers (a delay of 0 is a normal answer); the second acts, then its answer is lost.
-    fake.failNext(
+    suite.fake.failNext(
       { kind: 'delay', ms: 0, path: DELETE_VERSION_PATH },
       { kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_VERSION_PATH },
     );
@@ -279,30 +248,30 @@ describe('retries never delete twice (SPEC §3)', () => {
     expectSent([listServices(), listVersions(), deleteVersion('pr-42-001'), deleteVersion('pr-42-002', true), listServices()]);
     // The last delete's answer was never read: no errcode, errmsg or rid to give.
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }));
-    expect(fake.services(ENV)).toEqual([]);
+    expect(suite.fake.services(ENV)).toEqual([]);
   });
 
   it('a delete that never arrived: a lookup shows the service still there, the delete is sent again; success', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'reset', path: DELETE_SERVICE_PATH });
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.failNext({ kind: 'reset', path: DELETE_SERVICE_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
     expectSent([listServices(), listVersions(), deleteService(), listServices(), deleteService()]);
-    expect(fake.requestsTo(DELETE_SERVICE_PATH)[0]?.answer).toBeUndefined();
-    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, fake.requestsTo(DELETE_SERVICE_PATH)[1]));
+    expect(suite.fake.requestsTo(DELETE_SERVICE_PATH)[0]?.answer).toBeUndefined();
+    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, suite.fake.requestsTo(DELETE_SERVICE_PATH)[1]));
     // The repeat counts toward max_attempts: it is the second of three.
     expect(posts(run)).toEqual([
-      `POST ${fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`,
-      `POST ${fake.url}${DELETE_SERVICE_PATH} (attempt 2 of 3)`,
+      `POST ${suite.fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`,
+      `POST ${suite.fake.url}${DELETE_SERVICE_PATH} (attempt 2 of 3)`,
     ]);
-    expect(fake.services(ENV)).toEqual([]);
+    expect(suite.fake.services(ENV)).toEqual([]);
   });
 
   it('a lost answer whose read fails too: the step fails saying the outcome is unknown and why', async () => {
-    fake.addService(ENV, SERVICE);
+    suite.fake.addService(ENV, SERVICE);
     // The first getcslist passes (a delay of 0 is a normal answer); the read after the lost answer is refused.
-    fake.failNext(
+    suite.fake.failNext(
       { kind: 'delay', ms: 0, path: LIST_SERVICES_PATH },
       { kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_SERVICE_PATH },
       { kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', path: LIST_SERVICES_PATH },
@@ -310,9 +279,9 @@ describe('retries never delete twice (SPEC §3)', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(1);
     expectSent([listServices(), listVersions(), deleteService(), listServices()]);
-    const refused = ridOf(fake.requests[3]);
+    const refused = ridOf(suite.fake.requests[3]);
     expect(errors(run)).toEqual([
-      `delcontainerservice failed: outcome unknown: the request was sent to ${fake.url}${DELETE_SERVICE_PATH}, ` +
+      `delcontainerservice failed: outcome unknown: the request was sent to ${suite.fake.url}${DELETE_SERVICE_PATH}, ` +
         'then the connection was reset before an answer arrived; the read that would tell what happened failed too ' +
         '(getcslist failed: errcode 48001 (api unauthorized): the third-party platform has no permission for this call: ' +
         `check its permission sets in the WeChat Open Platform console rid: ${refused}): check the CloudBase console before running again`,
@@ -324,48 +293,48 @@ describe('retries never delete twice (SPEC §3)', () => {
 
 describe('reads WeChat refuses fail the step (SPEC §2: delete cannot work without its reads)', () => {
   it('a lookup refused with 48001: fails with that errcode, nothing deleted', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', path: LIST_SERVICES_PATH });
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.failNext({ kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', path: LIST_SERVICES_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(1);
     expectSent([listServices()]);
-    const rid = ridOf(fake.requests[0]);
+    const rid = ridOf(suite.fake.requests[0]);
     expect(errors(run)).toEqual([
       'getcslist failed: errcode 48001 (api unauthorized): the third-party platform has no permission for this call: ' +
         `check its permission sets in the WeChat Open Platform console rid: ${rid}`,
     ]);
     expect(warnings(run)).toEqual([]);
-    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, fake.requests[0]));
-    expect(fake.services(ENV)).toEqual([SERVICE]);
+    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, suite.fake.requests[0]));
+    expect(suite.fake.services(ENV)).toEqual([SERVICE]);
   });
 
   it('a lookup refused with 40014 (a token WeChat does not know): fails with that errcode, nothing deleted', async () => {
-    fake.addService(ENV, SERVICE);
+    suite.fake.addService(ENV, SERVICE);
     const run = await act({ ...base(), access_token: 'not-a-token-the-fake-knows' });
     expect(run.exitCode).toBe(1);
     expectSent([listServices()], { token: 'not-a-token-the-fake-knows' });
-    const rid = ridOf(fake.requests[0]);
+    const rid = ridOf(suite.fake.requests[0]);
     expect(errors(run)).toEqual([
       'getcslist failed: errcode 40014 (invalid access_token): the token is not valid: pass a current component_access_token ' +
         `of this third-party platform (not an authorizer or Official Account token) rid: ${rid}`,
     ]);
-    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, fake.requests[0]));
-    expect(fake.services(ENV)).toEqual([SERVICE]);
+    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, suite.fake.requests[0]));
+    expect(suite.fake.services(ENV)).toEqual([SERVICE]);
   });
 
   it('a version list refused with 48001: fails with that errcode, nothing deleted', async () => {
-    fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 100 }]);
-    fake.failNext({ kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', path: LIST_VERSIONS_PATH });
+    suite.fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 100 }]);
+    suite.fake.failNext({ kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', path: LIST_VERSIONS_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(1);
     expectSent([listServices(), listVersions()]);
-    const rid = ridOf(fake.requests[1]);
+    const rid = ridOf(suite.fake.requests[1]);
     expect(errors(run)).toEqual([
       'getcsversionlist failed: errcode 48001 (api unauthorized): the third-party platform has no permission for this call: ' +
         `check its permission sets in the WeChat Open Platform console rid: ${rid}`,
     ]);
-    expect(run.outputs).toEqual(outputs({ deleted: false, existed: true }, fake.requests[1]));
-    expect(fake.versions(ENV, SERVICE).map((v) => v.version_name)).toEqual(['pr-42-001']);
+    expect(run.outputs).toEqual(outputs({ deleted: false, existed: true }, suite.fake.requests[1]));
+    expect(suite.fake.versions(ENV, SERVICE).map((v) => v.version_name)).toEqual(['pr-42-001']);
   });
 });
 
@@ -384,32 +353,32 @@ describe('dry run', () => {
   }
 
   it('sends nothing at all, shows the requests with ?access_token=***, exit 0', async () => {
-    fake.addService(ENV, SERVICE);
+    suite.fake.addService(ENV, SERVICE);
     const run = await act({ ...base(), dry_run: 'true' });
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expect(fake.requests).toEqual([]);
+    expect(suite.fake.requests).toEqual([]);
     expect(shown(run)).toStrictEqual([
-      [`${fake.url}${LIST_SERVICES_PATH}?access_token=***`, listServices()[1]],
-      [`${fake.url}${LIST_VERSIONS_PATH}?access_token=***`, listVersions()[1]],
-      [`${fake.url}${DELETE_SERVICE_PATH}?access_token=***`, deleteService()[1]],
-      [`${fake.url}${DELETE_VERSION_PATH}?access_token=***`, { ...deleteVersion('x', true)[1], version_name: expect.any(String) }],
+      [`${suite.fake.url}${LIST_SERVICES_PATH}?access_token=***`, listServices()[1]],
+      [`${suite.fake.url}${LIST_VERSIONS_PATH}?access_token=***`, listVersions()[1]],
+      [`${suite.fake.url}${DELETE_SERVICE_PATH}?access_token=***`, deleteService()[1]],
+      [`${suite.fake.url}${DELETE_VERSION_PATH}?access_token=***`, { ...deleteVersion('x', true)[1], version_name: expect.any(String) }],
     ]);
     expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }));
     expect(summaryRow(run, 'Result')).toMatch(/dry run/);
-    expect(fake.services(ENV)).toEqual([SERVICE]);
+    expect(suite.fake.services(ENV)).toEqual([SERVICE]);
   });
 
   it('with the platform credentials: shows the token request with its secrets as ***, sends nothing', async () => {
     const run = await act({ ...platform(), dry_run: 'true' });
     expect(run.exitCode).toBe(0);
-    expect(fake.requests).toEqual([]);
+    expect(suite.fake.requests).toEqual([]);
     expect(shown(run)[0]).toStrictEqual([
-      `${fake.url}${TOKEN_PATH}`,
-      { component_appid: fake.platform.appid, component_appsecret: '***', component_verify_ticket: '***' },
+      `${suite.fake.url}${TOKEN_PATH}`,
+      { component_appid: suite.fake.platform.appid, component_appsecret: '***', component_verify_ticket: '***' },
     ]);
     expect(shown(run).slice(1).map(([url]) => url)).toEqual(
-      [LIST_SERVICES_PATH, LIST_VERSIONS_PATH, DELETE_SERVICE_PATH, DELETE_VERSION_PATH].map((path) => `${fake.url}${path}?access_token=***`),
+      [LIST_SERVICES_PATH, LIST_VERSIONS_PATH, DELETE_SERVICE_PATH, DELETE_VERSION_PATH].map((path) => `${suite.fake.url}${path}?access_token=***`),
     );
     expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }));
   });
@@ -417,17 +386,17 @@ describe('dry run', () => {
 
 describe('the token', () => {
   it('obtained from component_appid, component_appsecret and component_verify_ticket: masked, then used in the query only', async () => {
-    fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 100 }]);
+    suite.fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 100 }]);
     const run = await act(platform());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    const [tokenRequest, ...rest] = fake.requests;
+    const [tokenRequest, ...rest] = suite.fake.requests;
     expect(tokenRequest?.path).toBe(TOKEN_PATH);
     expect(tokenRequest?.query).toStrictEqual({});
     expect(tokenRequest?.json).toStrictEqual({
-      component_appid: fake.platform.appid,
-      component_appsecret: fake.platform.appsecret,
-      component_verify_ticket: fake.platform.verifyTicket,
+      component_appid: suite.fake.platform.appid,
+      component_appsecret: suite.fake.platform.appsecret,
+      component_verify_ticket: suite.fake.platform.verifyTicket,
     });
     const issued = String(tokenRequest?.answer?.['component_access_token']);
     expect(issued).toMatch(/^issued-component-access-token-/);
@@ -435,18 +404,18 @@ describe('the token', () => {
     // Masked before the first request that carries it is even logged.
     expect(masks(run)).toContain(issued);
     expect(run.stdout.indexOf(`::add-mask::${issued}`)).toBeGreaterThan(0);
-    expect(run.stdout.indexOf(`::add-mask::${issued}`)).toBeLessThan(run.stdout.indexOf(`POST ${fake.url}/componenttcb/`));
-    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, fake.requestsTo(DELETE_VERSION_PATH)[0]));
-    expect(fake.services(ENV)).toEqual([]);
+    expect(run.stdout.indexOf(`::add-mask::${issued}`)).toBeLessThan(run.stdout.indexOf(`POST ${suite.fake.url}/componenttcb/`));
+    expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, suite.fake.requestsTo(DELETE_VERSION_PATH)[0]));
+    expect(suite.fake.services(ENV)).toEqual([]);
   });
 });
 
 describe('invalid inputs (SPEC §3)', () => {
   it('reports every problem at once, each naming its input, and sends nothing', async () => {
-    fake.addService(ENV, SERVICE);
+    suite.fake.addService(ENV, SERVICE);
     const run = await act({ ...base(), service_name: 'PR_42', if_missing: 'maybe' });
     expect(run.exitCode).toBe(1);
-    expect(fake.requests).toEqual([]);
+    expect(suite.fake.requests).toEqual([]);
     expect(errors(run)).toEqual([
       'service_name: "PR_42" is not a valid service name: use lowercase letters, digits and -, starting with a letter, at most 20 characters, e.g. "pr-42"',
       'if_missing: must be skip (succeed when the service is already gone) or fail',
@@ -454,6 +423,6 @@ describe('invalid inputs (SPEC §3)', () => {
     ]);
     // As the create action does: no input is taken from a step whose inputs are invalid.
     expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, undefined, '', ''));
-    expect(fake.services(ENV)).toEqual([SERVICE]);
+    expect(suite.fake.services(ENV)).toEqual([SERVICE]);
   });
 });

@@ -9,18 +9,15 @@
  * of reads, so a test waits one or two poll intervals at most.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CREATE_VERSION_PATH,
   LIST_SERVICES_PATH,
   LIST_VERSIONS_PATH,
   TOKEN_PATH,
-  startFakeWeChat,
-  type FakeWeChat,
   type ReceivedRequest,
 } from '../tools/fake-wechat.ts';
-import { runAction, type ActionRun } from '../tools/run-action.ts';
-import { calls, errors, expectCleanRun, infos, masks, warnings } from './e2e.ts';
+import { calls, e2eSuite, errors, infos, masks, warnings } from './e2e.ts';
 
 const TOKEN = `tok-${randomUUID()}`;
 const REGISTRY_PASSWORD = `reg-pw-${randomUUID()}`;
@@ -29,48 +26,17 @@ const MULTILINE_PASSWORD = `-----BEGIN KEY-----\n${randomUUID()}\n${randomUUID()
 const ENV = 'prod-2g59lad002c864a6';
 const SERVICE = 'pr-42';
 const IMAGE = 'ccr.ccs.tencentyun.com/my-ns/my-app:1.2.3';
-let fake: FakeWeChat;
-let runs: { run: ActionRun; given: Record<string, string> }[];
-
-beforeAll(async () => {
-  fake = await startFakeWeChat();
-  fake.platform = {
-    appid: 'wx-e2e-platform',
-    appsecret: `appsecret-${randomUUID()}`,
-    verifyTicket: `ticket@@@${randomUUID()}`,
-  };
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.tokens.add(TOKEN);
-  runs = [];
-});
-
-afterEach(() => {
-  const issued = [...fake.tokens].filter((token) => token.startsWith('issued-'));
-  const secrets = [TOKEN, REGISTRY_PASSWORD, MULTILINE_PASSWORD, fake.platform.appsecret, fake.platform.verifyTicket];
-  for (const { run, given } of runs) {
-    // The secrets this run was given (as an input, or as a string inside a JSON input) must be
-    // masked before anything else is printed; the others, and tokens obtained, must not show either.
-    const inputs = secrets.filter((secret) => Object.values(given).some((value) => value === secret || value.includes(JSON.stringify(secret))));
-    expectCleanRun(run, { inputs, others: [...secrets.filter((s) => !inputs.includes(s)), ...issued] });
-  }
-});
+const suite = e2eSuite('deploy', TOKEN, [REGISTRY_PASSWORD, MULTILINE_PASSWORD]);
 
 const base = () => ({
   access_token: TOKEN,
   env_id: ENV,
   service_name: SERVICE,
   image_url: IMAGE,
-  api_base_url: fake.url,
+  api_base_url: suite.fake.url,
 });
 
-async function act(inputs: Record<string, string>): Promise<ActionRun> {
-  const run = await runAction({ action: 'deploy', inputs });
-  runs.push({ run, given: inputs });
-  return run;
-}
+const act = suite.act;
 
 // The bodies SPEC §1.2 and §1.4 give each call, with the defaults of SPEC §2's deploy inputs.
 const LOOKUP = { env: ENV, offset: 0, limit: 20 };
@@ -90,13 +56,13 @@ const CREATE_DEFAULTS = {
   image_info: { image_url: IMAGE },
 };
 /** The JSON bodies WeChat received, in order. */
-const bodies = () => fake.requests.map((request) => request.json);
+const bodies = () => suite.fake.requests.map((request) => request.json);
 /** lookup, version list, version create, then `polls` reads of the version list. */
 const deployCalls = (polls: number) => ['getcslist', 'getcsversionlist', 'createcloudbaserunserverversion', ...Array<string>(polls).fill('getcsversionlist')];
 const deployBodies = (polls: number, create: object = CREATE_DEFAULTS) => [LOOKUP, VERSIONS, create, ...Array<object>(polls).fill(VERSIONS)];
 
 const ridIn = (request: ReceivedRequest | undefined) => /rid: (\S+)$/.exec(String(request?.answer?.['errmsg']))?.[1] ?? '';
-const createAnswer = () => fake.requestsTo(CREATE_VERSION_PATH)[0];
+const createAnswer = () => suite.fake.requestsTo(CREATE_VERSION_PATH)[0];
 /** The outputs of a run whose version create WeChat answered (SPEC §2: rid of the call that did the work). */
 const answeredOutputs = (version_name: string, status: string) => {
   const rid = ridIn(createAnswer());
@@ -109,8 +75,8 @@ const row = (name: string, value: string) => `<tr><td>${name}</td><td>${value}</
 
 describe('success', () => {
   it('creates the version with exactly the body SPEC §1.4 gives, polls until normal, logs each status change once, sets every output', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'building', reads: 2 }, { status: 'normal' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'building', reads: 2 }, { status: 'normal' }];
     const run = await act({
       ...base(),
       container_port: '8080',
@@ -129,7 +95,7 @@ describe('success', () => {
     expect(warnings(run)).toEqual([]);
 
     // Reads right after the create answer, 5 s later and 7.5 s after that: three polls.
-    expect(calls(fake.requests)).toEqual(deployCalls(3));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(3));
     const create = {
       env_id: ENV,
       server_name: SERVICE,
@@ -154,8 +120,8 @@ describe('success', () => {
         `"env_params":"{\\"NODE_ENV\\":\\"preview\\",\\"API_URL\\":\\"https://api.example.com/v1\\"}","version_remark":"pr 42 at 1a2b3c4",` +
         `"image_secret_info":{"registry_server":"ccr.ccs.tencentyun.com","user_name":"100012345678","password":"${REGISTRY_PASSWORD}","email":"ci@example.com"}}`,
     );
-    for (const request of fake.requests) expect(request.query).toEqual({ access_token: TOKEN });
-    expect(fake.versions(ENV, SERVICE).map((v) => [v.version_name, v.status, v.flow_ratio])).toEqual([['pr-42-001', 'normal', 50]]);
+    for (const request of suite.fake.requests) expect(request.query).toEqual({ access_token: TOKEN });
+    expect(suite.fake.versions(ENV, SERVICE).map((v) => [v.version_name, v.status, v.flow_ratio])).toEqual([['pr-42-001', 'normal', 50]]);
 
     expect(run.outputs).toEqual(answeredOutputs('pr-42-001', 'normal'));
     const rid = run.outputs['rid'];
@@ -166,13 +132,13 @@ describe('success', () => {
     // Each status change once, with the time since the create answer; reads are debug lines only.
     expect(infos(run)).toEqual([
       `Deploying ${IMAGE} to CloudBase Run service "${SERVICE}" in environment "${ENV}"`,
-      `POST ${fake.url}${CREATE_VERSION_PATH} (attempt 1 of 3)`,
+      `POST ${suite.fake.url}${CREATE_VERSION_PATH} (attempt 1 of 3)`,
       `Created version "pr-42-001" (rid: ${rid}).`,
       'Version "pr-42-001": building (after 0 s)',
       expect.stringMatching(/^Version "pr-42-001": normal \(after 1[234] s\)$/),
     ]);
     const debugPosts = run.commands.filter((c) => c.command === 'debug' && c.value.startsWith('POST '));
-    expect(debugPosts.map((c) => c.value)).toEqual([LIST_SERVICES_PATH, ...Array<string>(4).fill(LIST_VERSIONS_PATH)].map((path) => `POST ${fake.url}${path} (attempt 1 of 3)`));
+    expect(debugPosts.map((c) => c.value)).toEqual([LIST_SERVICES_PATH, ...Array<string>(4).fill(LIST_VERSIONS_PATH)].map((path) => `POST ${suite.fake.url}${path} (attempt 1 of 3)`));
 
     expect(run.summary).toContain('<h3>CloudBase Run deployment</h3>');
     expect(run.summary).toContain(row('Environment', `<code>${ENV}</code>`));
@@ -187,11 +153,11 @@ describe('success', () => {
   });
 
   it('with wait: false, reads once right after the create, outputs that status, and succeeds', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'building' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'building' }];
     const run = await act({ ...base(), wait: 'false' });
     expect(run.exitCode).toBe(0);
-    expect(calls(fake.requests)).toEqual(deployCalls(1));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(1));
     expect(bodies()).toEqual(deployBodies(1));
     expect(run.outputs).toEqual(answeredOutputs('pr-42-001', 'building'));
     expect(run.durationMs).toBeLessThan(3000);
@@ -201,13 +167,13 @@ describe('success', () => {
   });
 
   it('identifies the version as the one not listed before when the answer has no version_name', async () => {
-    fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-old' }]);
-    fake.omitVersionName = true;
-    fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
+    suite.fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-old' }]);
+    suite.fake.omitVersionName = true;
+    suite.fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(createAnswer()?.answer).not.toHaveProperty('version_name');
-    expect(calls(fake.requests)).toEqual(deployCalls(2));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(2));
     expect(bodies()).toEqual(deployBodies(2));
     expect(run.outputs).toEqual(answeredOutputs('pr-42-001', 'normal'));
     expect(infos(run).slice(2)).toEqual([
@@ -218,10 +184,10 @@ describe('success', () => {
   });
 
   it('finds the new version on a later page of getcsversionlist, paged by what each page returned', async () => {
-    fake.pageCap = 7;
-    fake.addService(ENV, SERVICE, Array.from({ length: 10 }, (_, i) => ({ version_name: `pr-42-old-${i}` })));
-    fake.omitVersionName = true;
-    fake.versionLifecycle = [{ status: 'normal' }];
+    suite.fake.pageCap = 7;
+    suite.fake.addService(ENV, SERVICE, Array.from({ length: 10 }, (_, i) => ({ version_name: `pr-42-old-${i}` })));
+    suite.fake.omitVersionName = true;
+    suite.fake.versionLifecycle = [{ status: 'normal' }];
     const run = await act({ ...base(), wait: 'false' });
     expect(run.exitCode).toBe(0);
     const page = (offset: number) => ({ ...VERSIONS, offset });
@@ -232,11 +198,11 @@ describe('success', () => {
 
 describe('failures', () => {
   it('build_fail: one error line that says to look at the build log in the console; outputs the version and its status', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'build_fail' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'build_fail' }];
     const run = await act(base());
     expect(run.exitCode).toBe(1);
-    expect(calls(fake.requests)).toEqual(deployCalls(2));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(2));
     expect(bodies()).toEqual(deployBodies(2));
     expect(errors(run)).toEqual([
       'createcloudbaserunserverversion failed: version "pr-42-001" failed to build (build_fail): look at its build log in the CloudBase console ' +
@@ -248,12 +214,12 @@ describe('failures', () => {
   });
 
   it('deadline: fails saying it may still come up, with the last status, within about wait_timeout_seconds', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'building' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'building' }];
     const run = await act({ ...base(), wait_timeout_seconds: '2' });
     expect(run.exitCode).toBe(1);
     // A read right after the create answer; the 5 s wait is cut at the deadline, where it reads once more.
-    expect(calls(fake.requests)).toEqual(deployCalls(2));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(2));
     expect(bodies()).toEqual(deployBodies(2));
     expect(run.durationMs).toBeGreaterThanOrEqual(2000);
     expect(run.durationMs).toBeLessThan(2000 + 3000);
@@ -266,10 +232,10 @@ describe('failures', () => {
   });
 
   it('a service that does not exist: fails saying to run the create action first, and sends no version create', async () => {
-    fake.addService(ENV, 'pr-41');
+    suite.fake.addService(ENV, 'pr-41');
     const run = await act(base());
     expect(run.exitCode).toBe(1);
-    expect(calls(fake.requests)).toEqual(['getcslist']);
+    expect(calls(suite.fake.requests)).toEqual(['getcslist']);
     expect(bodies()).toEqual([LOOKUP]);
     expect(errors(run)).toEqual([
       `createcloudbaserunserverversion failed: service "${SERVICE}" does not exist in environment "${ENV}": run the create action first`,
@@ -278,11 +244,11 @@ describe('failures', () => {
   });
 
   it('a version create refused: the failure line with call, errcode, errmsg, remedy and rid; no poll', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'errcode', errcode: 45009, errmsg: 'reach max api daily quota limit', path: CREATE_VERSION_PATH });
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.failNext({ kind: 'errcode', errcode: 45009, errmsg: 'reach max api daily quota limit', path: CREATE_VERSION_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(1);
-    expect(calls(fake.requests)).toEqual(deployCalls(0));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(0));
     expect(bodies()).toEqual(deployBodies(0));
     const rid = ridIn(createAnswer());
     expect(errors(run)).toEqual([
@@ -302,17 +268,17 @@ describe('failures', () => {
   });
 
   it('a poll refused (the token expired during the wait): fails with that errcode, and still outputs the version it created and its last status', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'building' }];
-    fake.failNext(
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'building' }];
+    suite.fake.failNext(
       { kind: 'delay', ms: 0, path: LIST_VERSIONS_PATH },
       { kind: 'delay', ms: 0, path: LIST_VERSIONS_PATH },
       { kind: 'errcode', errcode: 42001, errmsg: 'access_token expired', path: LIST_VERSIONS_PATH },
     );
     const run = await act(base());
     expect(run.exitCode).toBe(1);
-    expect(calls(fake.requests)).toEqual(deployCalls(2));
-    const refused = fake.requestsTo(LIST_VERSIONS_PATH)[2];
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(2));
+    const refused = suite.fake.requestsTo(LIST_VERSIONS_PATH)[2];
     const rid = ridIn(refused);
     expect(errors(run)).toEqual([
       'getcsversionlist failed: errcode 42001 (access_token expired): refresh the component_access_token (it lives 7200 s), ' +
@@ -335,20 +301,20 @@ describe('failures', () => {
 
 describe('faults', () => {
   it('-1 on a poll is retried, and the wait goes on to success', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
     // Faults for a path are taken in order: the version list before the create and the first
     // poll pass (a delay of 0 ms), the second poll gets -1.
-    fake.failNext(
+    suite.fake.failNext(
       { kind: 'delay', ms: 0, path: LIST_VERSIONS_PATH },
       { kind: 'delay', ms: 0, path: LIST_VERSIONS_PATH },
       { kind: 'busy', path: LIST_VERSIONS_PATH },
     );
     const run = await act(base());
     expect(run.exitCode).toBe(0);
-    expect(calls(fake.requests)).toEqual(deployCalls(3));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(3));
     expect(bodies()).toEqual(deployBodies(3));
-    expect(fake.requestsTo(LIST_VERSIONS_PATH).map((r) => r.answer?.['errcode'])).toEqual([0, 0, -1, 0]);
+    expect(suite.fake.requestsTo(LIST_VERSIONS_PATH).map((r) => r.answer?.['errcode'])).toEqual([0, 0, -1, 0]);
     expect(run.outputs).toEqual(answeredOutputs('pr-42-001', 'normal'));
     expect(errors(run)).toEqual([]);
     expect(infos(run).slice(3)).toEqual([
@@ -359,24 +325,24 @@ describe('faults', () => {
   });
 
   it('a version create whose answer was lost is not repeated: the version is found as the new one, waited for, success', async () => {
-    fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-old' }]);
-    fake.versionLifecycle = [{ status: 'building', reads: 2 }, { status: 'normal' }];
-    fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: CREATE_VERSION_PATH });
+    suite.fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-old' }]);
+    suite.fake.versionLifecycle = [{ status: 'building', reads: 2 }, { status: 'normal' }];
+    suite.fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: CREATE_VERSION_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     // The read back after the lost answer, a poll right after it, and one 5 s later.
-    expect(calls(fake.requests)).toEqual(deployCalls(3));
+    expect(calls(suite.fake.requests)).toEqual(deployCalls(3));
     expect(bodies()).toEqual(deployBodies(3));
-    expect(fake.requestsTo(CREATE_VERSION_PATH)).toHaveLength(1);
-    expect(fake.versions(ENV, SERVICE).map((v) => [v.version_name, v.status])).toEqual([
+    expect(suite.fake.requestsTo(CREATE_VERSION_PATH)).toHaveLength(1);
+    expect(suite.fake.versions(ENV, SERVICE).map((v) => [v.version_name, v.status])).toEqual([
       ['pr-42-old', 'normal'],
       ['pr-42-001', 'normal'],
     ]);
     // No answer was read from the create: nothing of it to output (action.yml: empty when no answer was read).
     expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: SERVICE, version_name: 'pr-42-001', status: 'normal', run_id: '' });
-    const why = `the request was sent to ${fake.url}${CREATE_VERSION_PATH}, then the connection was reset before an answer arrived`;
+    const why = `the request was sent to ${suite.fake.url}${CREATE_VERSION_PATH}, then the connection was reset before an answer arrived`;
     expect(infos(run).slice(1)).toEqual([
-      `POST ${fake.url}${CREATE_VERSION_PATH} (attempt 1 of 3)`,
+      `POST ${suite.fake.url}${CREATE_VERSION_PATH} (attempt 1 of 3)`,
       `Outcome unknown: ${why}. Looking at what is there before anything else.`,
       `The answer was lost (${why}), but a new version is listed now: this run created it.`,
       'Created version "pr-42-001".',
@@ -386,12 +352,12 @@ describe('faults', () => {
   });
 
   it('a version create that never arrived: the read back shows no new version, so it is sent again: two creates, one version', async () => {
-    fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-old' }]);
-    fake.versionLifecycle = [{ status: 'normal' }];
-    fake.failNext({ kind: 'reset', path: CREATE_VERSION_PATH });
+    suite.fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-old' }]);
+    suite.fake.versionLifecycle = [{ status: 'normal' }];
+    suite.fake.failNext({ kind: 'reset', path: CREATE_VERSION_PATH });
     const run = await act(base());
     expect(run.exitCode).toBe(0);
-    expect(calls(fake.requests)).toEqual([
+    expect(calls(suite.fake.requests)).toEqual([
       'getcslist',
       'getcsversionlist',
       'createcloudbaserunserverversion',
@@ -400,8 +366,8 @@ describe('faults', () => {
       'getcsversionlist',
     ]);
     expect(bodies()).toEqual([LOOKUP, VERSIONS, CREATE_DEFAULTS, VERSIONS, CREATE_DEFAULTS, VERSIONS]);
-    expect(fake.versions(ENV, SERVICE).map((v) => v.version_name)).toEqual(['pr-42-old', 'pr-42-001']);
-    const answered = fake.requestsTo(CREATE_VERSION_PATH)[1];
+    expect(suite.fake.versions(ENV, SERVICE).map((v) => v.version_name)).toEqual(['pr-42-old', 'pr-42-001']);
+    const answered = suite.fake.requestsTo(CREATE_VERSION_PATH)[1];
     const rid = ridIn(answered);
     expect(run.outputs).toEqual({
       errcode: '0',
@@ -414,23 +380,23 @@ describe('faults', () => {
       run_id: String(answered?.answer?.['run_id']),
     });
     // The repeat counts toward max_attempts (SPEC §3): it is attempt 2 of 3.
-    const why = `the request was sent to ${fake.url}${CREATE_VERSION_PATH}, then the connection was reset before an answer arrived`;
+    const why = `the request was sent to ${suite.fake.url}${CREATE_VERSION_PATH}, then the connection was reset before an answer arrived`;
     expect(infos(run).slice(1)).toEqual([
-      `POST ${fake.url}${CREATE_VERSION_PATH} (attempt 1 of 3)`,
+      `POST ${suite.fake.url}${CREATE_VERSION_PATH} (attempt 1 of 3)`,
       `Outcome unknown: ${why}. Looking at what is there before anything else.`,
       expect.stringMatching(/^The read shows it did not happen; retrying in (0\.[5-9]|1\.0) s \(attempt 2 of 3\)$/),
-      `POST ${fake.url}${CREATE_VERSION_PATH} (attempt 2 of 3)`,
+      `POST ${suite.fake.url}${CREATE_VERSION_PATH} (attempt 2 of 3)`,
       `Created version "pr-42-001" (rid: ${rid}).`,
       'Version "pr-42-001": normal (after 0 s)',
     ]);
   });
 
   it('repeats count toward max_attempts: with 2, a second create that never arrived ends the step, saying nothing changed', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'reset', path: CREATE_VERSION_PATH }, { kind: 'reset', path: CREATE_VERSION_PATH });
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.failNext({ kind: 'reset', path: CREATE_VERSION_PATH }, { kind: 'reset', path: CREATE_VERSION_PATH });
     const run = await act({ ...base(), max_attempts: '2' });
     expect(run.exitCode).toBe(1);
-    expect(calls(fake.requests)).toEqual([
+    expect(calls(suite.fake.requests)).toEqual([
       'getcslist',
       'getcsversionlist',
       'createcloudbaserunserverversion',
@@ -439,9 +405,9 @@ describe('faults', () => {
       'getcsversionlist',
     ]);
     expect(bodies()).toEqual([LOOKUP, VERSIONS, CREATE_DEFAULTS, VERSIONS, CREATE_DEFAULTS, VERSIONS]);
-    expect(fake.versions(ENV, SERVICE)).toEqual([]);
+    expect(suite.fake.versions(ENV, SERVICE)).toEqual([]);
     expect(errors(run)).toEqual([
-      `createcloudbaserunserverversion failed: no answer on 2 attempts (the last: the request was sent to ${fake.url}${CREATE_VERSION_PATH}, ` +
+      `createcloudbaserunserverversion failed: no answer on 2 attempts (the last: the request was sent to ${suite.fake.url}${CREATE_VERSION_PATH}, ` +
         'then the connection was reset before an answer arrived); a read after each showed it had not happened, so nothing changed: run the job again',
     ]);
     expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: SERVICE, version_name: '', status: '', run_id: '' });
@@ -450,20 +416,20 @@ describe('faults', () => {
 
 describe('secrets', () => {
   it('masks the token and the registry password before anything else is printed', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'normal' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'normal' }];
     const run = await act({ ...base(), image_secret_info: JSON.stringify({ user_name: 'u', password: REGISTRY_PASSWORD }) });
     expect(run.exitCode).toBe(0);
     expect(run.stdout.split('\n').slice(0, 2)).toEqual([`::add-mask::${TOKEN}`, `::add-mask::${REGISTRY_PASSWORD}`]);
-    expect(fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({ ...CREATE_DEFAULTS, image_secret_info: { user_name: 'u', password: REGISTRY_PASSWORD } });
+    expect(suite.fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({ ...CREATE_DEFAULTS, image_secret_info: { user_name: 'u', password: REGISTRY_PASSWORD } });
   });
 
   it('masks a multi-line registry password whole and line by line, before anything else is printed', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'normal' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'normal' }];
     const run = await act({ ...base(), image_secret_info: JSON.stringify({ password: MULTILINE_PASSWORD }) });
     expect(run.exitCode).toBe(0);
-    expect(fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({ ...CREATE_DEFAULTS, image_secret_info: { password: MULTILINE_PASSWORD } });
+    expect(suite.fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({ ...CREATE_DEFAULTS, image_secret_info: { password: MULTILINE_PASSWORD } });
     const lines = MULTILINE_PASSWORD.split('\n');
     expect(masks(run)).toEqual(expect.arrayContaining([MULTILINE_PASSWORD, ...lines]));
     const firstOther = run.stdout.split('\n').findIndex((line) => !line.startsWith('::add-mask::'));
@@ -471,26 +437,26 @@ describe('secrets', () => {
   });
 
   it('obtains a token from the component_* credentials, masks it, and uses it for every call', async () => {
-    fake.addService(ENV, SERVICE);
-    fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
+    suite.fake.addService(ENV, SERVICE);
+    suite.fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
     const run = await act({
       ...base(),
       access_token: '',
-      component_appid: fake.platform.appid,
-      component_appsecret: fake.platform.appsecret,
-      component_verify_ticket: fake.platform.verifyTicket,
+      component_appid: suite.fake.platform.appid,
+      component_appsecret: suite.fake.platform.appsecret,
+      component_verify_ticket: suite.fake.platform.verifyTicket,
       image_secret_info: JSON.stringify({ password: REGISTRY_PASSWORD }),
     });
     expect(run.exitCode).toBe(0);
-    expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, LIST_SERVICES_PATH, LIST_VERSIONS_PATH, CREATE_VERSION_PATH, LIST_VERSIONS_PATH, LIST_VERSIONS_PATH]);
-    expect(fake.requests[0]?.json).toEqual({
-      component_appid: fake.platform.appid,
-      component_appsecret: fake.platform.appsecret,
-      component_verify_ticket: fake.platform.verifyTicket,
+    expect(suite.fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, LIST_SERVICES_PATH, LIST_VERSIONS_PATH, CREATE_VERSION_PATH, LIST_VERSIONS_PATH, LIST_VERSIONS_PATH]);
+    expect(suite.fake.requests[0]?.json).toEqual({
+      component_appid: suite.fake.platform.appid,
+      component_appsecret: suite.fake.platform.appsecret,
+      component_verify_ticket: suite.fake.platform.verifyTicket,
     });
-    const issued = fake.requests[1]?.query['access_token'] ?? '';
+    const issued = suite.fake.requests[1]?.query['access_token'] ?? '';
     expect(issued).toMatch(/^issued-component-access-token-/);
-    for (const request of fake.requests.slice(1)) expect(request.query).toEqual({ access_token: issued });
+    for (const request of suite.fake.requests.slice(1)) expect(request.query).toEqual({ access_token: issued });
     const maskedAt = run.stdout.indexOf(`::add-mask::${issued}`);
     expect(maskedAt).toBeGreaterThan(0);
     expect(run.stdout.indexOf(LIST_SERVICES_PATH)).toBeGreaterThan(maskedAt);
@@ -510,7 +476,7 @@ describe('invalid inputs', () => {
       image_secret_info: JSON.stringify({ username: 'u', password: REGISTRY_PASSWORD }),
     });
     expect(run.exitCode).toBe(1);
-    expect(fake.requests).toEqual([]);
+    expect(suite.fake.requests).toEqual([]);
     expect(errors(run)).toEqual([
       'cpu: must be a number greater than 0, e.g. 0.25 or 2',
       'flow_ratio: must be a whole number from 0 to 100',
@@ -532,11 +498,11 @@ describe('dry run', () => {
       image_secret_info: JSON.stringify({ registry_server: 'ccr.ccs.tencentyun.com', user_name: 'u', password: REGISTRY_PASSWORD }),
     });
     expect(run.exitCode).toBe(0);
-    expect(fake.requests).toEqual([]);
+    expect(suite.fake.requests).toEqual([]);
     expect(infos(run)).toEqual([
       `Deploying ${IMAGE} to CloudBase Run service "${SERVICE}" in environment "${ENV}"`,
       'Dry run: the inputs are valid; nothing is sent to WeChat.',
-      `Would POST ${fake.url}${CREATE_VERSION_PATH}?access_token=*** with:`,
+      `Would POST ${suite.fake.url}${CREATE_VERSION_PATH}?access_token=*** with:`,
       '{',
       `  "env_id": "${ENV}",`,
       `  "server_name": "${SERVICE}",`,

@@ -1,6 +1,8 @@
-/** Checks every end-to-end run must pass, whatever it tested. */
-import { expect } from 'vitest';
-import { leaks, parseCommands, type ActionRun } from '../tools/run-action.ts';
+/** What every end-to-end test file shares: the fake and its reset, running an action, the checks every run must pass. */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { leaks, parseCommands, runAction, type ActionName, type ActionRun } from '../tools/run-action.ts';
 
 /**
  * No secret anywhere the run left text, in any form (tools/run-action.ts `leakForms`);
@@ -31,3 +33,48 @@ export const infos = (run: ActionRun) => run.stdout.split('\n').filter((line) =>
 export const masks = (run: ActionRun) => run.commands.filter((c) => c.command === 'add-mask').map((c) => c.value);
 /** The paths of the requests WeChat received, in order, without the common /componenttcb/ prefix. */
 export const calls = (requests: { path: string }[]) => requests.map((request) => request.path.replace('/componenttcb/', ''));
+
+export interface Suite {
+  /** The fake WeChat API, started before the file's tests and reset before each. */
+  fake: FakeWeChat;
+  /** Runs the action's bundle with these inputs; the run is checked clean after the test. */
+  act(inputs: Record<string, string>, env?: Record<string, string>): Promise<ActionRun>;
+}
+
+/**
+ * The fixture of an end-to-end file: a fake with a platform of random credentials that
+ * accepts `token`, reset before each test; and after each test, every run checked clean:
+ * the secrets it was given (as an input, or as a string inside a JSON input) masked before
+ * anything else, and none of `secrets`, the platform's or the tokens the fake issued anywhere.
+ */
+export function e2eSuite(action: ActionName, token: string, secrets: string[] = []): Suite {
+  const runs: { run: ActionRun; given: Record<string, string> }[] = [];
+  const suite: Suite = {
+    fake: undefined as unknown as FakeWeChat,
+    async act(inputs, env) {
+      const run = await runAction({ action, inputs, ...(env !== undefined && { env }) });
+      runs.push({ run, given: inputs });
+      return run;
+    },
+  };
+  beforeAll(async () => {
+    suite.fake = await startFakeWeChat();
+    suite.fake.platform = { appid: 'wx-e2e-platform', appsecret: `appsecret-${randomUUID()}`, verifyTicket: `ticket@@@${randomUUID()}` };
+  });
+  afterAll(() => suite.fake.close());
+  beforeEach(() => {
+    suite.fake.reset();
+    suite.fake.tokens.add(token);
+    runs.length = 0;
+  });
+  afterEach(() => {
+    const { fake } = suite;
+    const issued = [...fake.tokens].filter((issuedToken) => issuedToken.startsWith('issued-'));
+    const all = [token, ...secrets, fake.platform.appsecret, fake.platform.verifyTicket];
+    for (const { run, given } of runs) {
+      const inputs = all.filter((secret) => Object.values(given).some((value) => value === secret || value.includes(JSON.stringify(secret))));
+      expectCleanRun(run, { inputs, others: [...all.filter((secret) => !inputs.includes(secret)), ...issued] });
+    }
+  });
+  return suite;
+}

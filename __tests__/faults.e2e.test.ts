@@ -56,8 +56,8 @@ interface Row {
 }
 
 const where = (path: string) => String.raw`\S+${path}`;
-const network = String.raw`: check api_base_url, the runner's network and HTTPS_PROXY$`;
-const failed = (call: string, rest: string) => new RegExp(String.raw`^${call} failed: ${rest}`);
+const network = `: check api_base_url, the runner's network and HTTPS_PROXY$`;
+const failed = (call: string, rest: string) => new RegExp(`^${call} failed: ${rest}`);
 const createFailed = (rest: string) => failed('createCloudbaseService', rest);
 
 const matrix: Row[] = [
@@ -103,7 +103,7 @@ const matrix: Row[] = [
     exitCode: 1,
     line: createFailed(
       String.raw`no answer on 3 attempts \(the last: the request was sent to ${where(CREATE_PATH)}, then the connection was reset before an answer arrived\); ` +
-        String.raw`a read after each showed it had not happened, so nothing changed: run the job again$`,
+        `a read after each showed it had not happened, so nothing changed: run the job again$`,
     ),
     calls: [L, C, L, C, L, C, L],
     budget: 7,
@@ -114,7 +114,7 @@ const matrix: Row[] = [
     setup: { faults: [onLookup({ kind: 'raw', status: 200, body: '{"errcode":0,"errmsg":"ok","total":0,"cslist":[]}' }), onCreate({ kind: 'reset' })], always: onLookup({ kind: 'html-502' }) },
     exitCode: 1,
     line: createFailed(
-      String.raw`outcome unknown: the request was sent to ${where(CREATE_PATH)}, then the connection was reset before an answer arrived; ` +
+      `outcome unknown: the request was sent to ${where(CREATE_PATH)}, then the connection was reset before an answer arrived; ` +
         String.raw`the read that would tell what happened failed too \(getcslist failed: HTTP 502 Bad Gateway .*\[3 attempts\]\): check the CloudBase console before running again$`,
     ),
     calls: [L, C, L, L, L],
