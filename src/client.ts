@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { CallFailed, OutcomeUnknown } from './errors.ts';
 import { postJson, TransportError, type HttpAnswer } from './http.ts';
 import type { Log } from './log.ts';

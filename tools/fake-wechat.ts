@@ -415,20 +415,25 @@ export class FakeWeChat {
         response.writeHead(503).end();
         return;
       case 'truncated-json':
-        return json(200, text.slice(0, 12));
+        json(200, text.slice(0, 12));
+        return;
       case 'not-object':
-        return json(200, '["errcode", 0]');
+        json(200, '["errcode", 0]');
+        return;
       case 'errcode-string':
-        return json(200, JSON.stringify({ errcode: '0', errmsg: `ok rid: ${rid()}` }));
+        json(200, JSON.stringify({ errcode: '0', errmsg: `ok rid: ${rid()}` }));
+        return;
       case 'busy': {
         const answer = error(-1, 'system error');
         received.answer ??= answer;
-        return json(200, JSON.stringify(answer));
+        json(200, JSON.stringify(answer));
+        return;
       }
       case 'errcode': {
         const answer = fault.rid === false ? { errcode: fault.errcode, errmsg: fault.errmsg } : error(fault.errcode, fault.errmsg);
         received.answer ??= answer;
-        return json(200, JSON.stringify(answer));
+        json(200, JSON.stringify(answer));
+        return;
       }
       case 'raw':
         response.writeHead(fault.status, fault.headers ?? {}).end(fault.body);

@@ -26,7 +26,7 @@ export interface Section {
   body: string[];
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A link reference definition: `[1.0.0]: https://…`. */
 const LINK_DEFINITION = /^\[[^\]]+\]:\s*\S/;
@@ -45,7 +45,7 @@ export function linkDefinitionsStart(lines: readonly string[]): number {
 
 /** The `## [name]` section (`name` is `Unreleased` or a version), or undefined when there is none. */
 export function findSection(lines: readonly string[], name: string): Section | undefined {
-  const heading = lines.findIndex((line) => new RegExp(`^## \\[${escape(name)}\\](?:\\s|$)`).test(line));
+  const heading = lines.findIndex((line) => new RegExp(`^## \\[${escapeRegExp(name)}\\](?:\\s|$)`).test(line));
   if (heading < 0) return undefined;
   const links = linkDefinitionsStart(lines);
   let end = heading + 1;

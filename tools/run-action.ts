@@ -184,9 +184,9 @@ function parseCommand(line: string): WorkflowCommand | undefined {
   const properties: Record<string, string> = {};
   for (const pair of props.split(',').filter(Boolean)) {
     const at = pair.indexOf('=');
-    if (at > 0) properties[pair.slice(0, at)] = unescape(pair.slice(at + 1), true);
+    if (at > 0) properties[pair.slice(0, at)] = unescapeCommand(pair.slice(at + 1), true);
   }
-  return { command, properties, value: unescape(value, false) };
+  return { command, properties, value: unescapeCommand(value, false) };
 }
 
 function parseLegacyCommand(line: string): WorkflowCommand | undefined {
@@ -196,7 +196,7 @@ function parseLegacyCommand(line: string): WorkflowCommand | undefined {
   return { command, properties: { legacy: props.trim() }, value };
 }
 
-function unescape(text: string, property: boolean): string {
+function unescapeCommand(text: string, property: boolean): string {
   let out = text.replace(/%0D/g, '\r').replace(/%0A/g, '\n');
   if (property) out = out.replace(/%3A/g, ':').replace(/%2C/g, ',');
   return out.replace(/%25/g, '%');
