@@ -165,6 +165,11 @@ describe('README', () => {
     for (const fact of ['2 hours', 'every 10 minutes', 'about 5 minutes later', 'token service', '::add-mask::', 'component_verify_ticket']) expect(text).toContain(fact);
   });
 
+  it('says what the development machine needs, and where Node 24 comes from', () => {
+    expect(readme).toContain('Node ≥ 20 with npm ≥ 10 (`engines` in package.json)');
+    expect(readme).toContain('the `node` dev dependency installs');
+  });
+
   it('documents debug logging', () => {
     expect(section('Debug logging')).toContain('ACTIONS_STEP_DEBUG');
   });
