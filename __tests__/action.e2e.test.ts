@@ -37,7 +37,8 @@ const failedOutputs = (errcode: number, errmsg: string, rid: string, existed = '
   existed,
 });
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const ridIn = (request: { answer?: Record<string, unknown> } | undefined) => /rid: (\S+)$/.exec(String(request?.answer?.['errmsg']))?.[1] ?? '';
+const ridIn = (request: { answer?: Record<string, unknown> } | undefined) =>
+  /rid: (\S+)$/.exec(String(request?.answer?.['errmsg']))?.[1] ?? '';
 const ridOfAnswer = (index = 0) => ridIn(suite.fake.requestsTo(CREATE_PATH)[index]);
 const LOOKUP = `{"env":"${ENV}","offset":0,"limit":20}`;
 const CREATE = `{"env_id":"${ENV}","service_name":"pr-42","is_public":true}`;
@@ -141,7 +142,15 @@ describe('safe to run again (SPEC §2: look the service up before and after)', (
     expect(run.exitCode).toBe(0);
     expect(calls(suite.fake.requests)).toEqual(['getcslist']);
     const rid = ridIn(suite.fake.requests[0]);
-    expect(run.outputs).toEqual({ errcode: '0', errmsg: `ok rid: ${rid}`, rid, env_id: ENV, service_name: 'pr-42', created: 'false', existed: 'true' });
+    expect(run.outputs).toEqual({
+      errcode: '0',
+      errmsg: `ok rid: ${rid}`,
+      rid,
+      env_id: ENV,
+      service_name: 'pr-42',
+      created: 'false',
+      existed: 'true',
+    });
     expect(infos(run).at(-1)).toBe(`Service "pr-42" already exists in environment "${ENV}": nothing to create (if_exists: skip).`);
     expect(run.summary).toContain('<tr><td>Result</td><td>already there: nothing created (if_exists: skip)</td></tr>');
     expect(run.summary).toContain('<tr><td>Existed before</td><td>true</td></tr>');
@@ -177,7 +186,15 @@ describe('safe to run again (SPEC §2: look the service up before and after)', (
       `createCloudbaseService failed: service "pr-42" already exists in environment "${ENV}" and if_exists is fail: ` +
         'delete it first, choose another service_name, or set if_exists: skip',
     ]);
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: 'pr-42', created: 'false', existed: 'true' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: ENV,
+      service_name: 'pr-42',
+      created: 'false',
+      existed: 'true',
+    });
   });
 
   it('a create that landed but whose answer was lost: one create, then a lookup finds it: success, created=true', async () => {
@@ -186,7 +203,15 @@ describe('safe to run again (SPEC §2: look the service up before and after)', (
     expect(run.exitCode).toBe(0);
     expect(calls(suite.fake.requests)).toEqual(['getcslist', 'establishcloudbaserunserver', 'getcslist']);
     expect(suite.fake.created).toEqual([`${ENV}/pr-42`]);
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: 'pr-42', created: 'true', existed: 'false' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: ENV,
+      service_name: 'pr-42',
+      created: 'true',
+      existed: 'false',
+    });
     expect(infos(run)).toContain(
       `The answer was lost (the request was sent to ${suite.fake.url}${CREATE_PATH}, then the connection was reset before an answer arrived), ` +
         'but service "pr-42" is there now: this run created it.',
@@ -206,25 +231,42 @@ describe('safe to run again (SPEC §2: look the service up before and after)', (
   it('a name clash (another run created it meanwhile): -501000 ResourceInUse, a lookup finds it: as if_exists says', async () => {
     suite.fake.addService(ENV, 'pr-42');
     // The first lookup misses it, as it would just before a concurrent run creates it.
-    suite.fake.failNext({ kind: 'raw', status: 200, path: LIST_SERVICES_PATH, body: '{"errcode":0,"errmsg":"ok rid: 1","total":0,"cslist":[]}' });
+    suite.fake.failNext({
+      kind: 'raw',
+      status: 200,
+      path: LIST_SERVICES_PATH,
+      body: '{"errcode":0,"errmsg":"ok rid: 1","total":0,"cslist":[]}',
+    });
     const skip = await act(base());
     expect(skip.exitCode).toBe(0);
     expect(calls(suite.fake.requests)).toEqual(['getcslist', 'establishcloudbaserunserver', 'getcslist']);
     expect(suite.fake.requestsTo(CREATE_PATH)[0]?.answer?.['errcode']).toBe(-501000);
     expect(skip.outputs).toMatchObject({ errcode: '0', created: 'false', existed: 'true' });
 
-    suite.fake.failNext({ kind: 'raw', status: 200, path: LIST_SERVICES_PATH, body: '{"errcode":0,"errmsg":"ok rid: 1","total":0,"cslist":[]}' });
+    suite.fake.failNext({
+      kind: 'raw',
+      status: 200,
+      path: LIST_SERVICES_PATH,
+      body: '{"errcode":0,"errmsg":"ok rid: 1","total":0,"cslist":[]}',
+    });
     const fail = await act({ ...base(), if_exists: 'fail' });
     expect(fail.exitCode).toBe(1);
     expect(errors(fail)[0]).toMatch(/already exists in environment .* and if_exists is fail/);
   });
 
   it('an undocumented refusal with the service still absent fails with that errcode', async () => {
-    suite.fake.failNext({ kind: 'errcode', errcode: -501000, errmsg: 'tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]', path: CREATE_PATH });
+    suite.fake.failNext({
+      kind: 'errcode',
+      errcode: -501000,
+      errmsg: 'tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]',
+      path: CREATE_PATH,
+    });
     const run = await act(base());
     expect(run.exitCode).toBe(1);
     expect(calls(suite.fake.requests)).toEqual(['getcslist', 'establishcloudbaserunserver', 'getcslist']);
-    expect(errors(run)).toEqual([`createCloudbaseService failed: errcode -501000 (tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]) rid: ${ridOfAnswer()}`]);
+    expect(errors(run)).toEqual([
+      `createCloudbaseService failed: errcode -501000 (tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]) rid: ${ridOfAnswer()}`,
+    ]);
   });
 
   it.each([
@@ -274,7 +316,9 @@ describe('safe to run again (SPEC §2: look the service up before and after)', (
     const run = await act({ ...base(), max_attempts: '2' });
     expect(run.exitCode).toBe(1);
     expect(calls(suite.fake.requests)).toEqual(['getcslist', 'getcslist']);
-    expect(errors(run)[0]).toMatch(/^getcslist failed: HTTP 502 Bad Gateway from \S+, and the body is not JSON \(it does not parse\): ".*" \[2 attempts\]$/);
+    expect(errors(run)[0]).toMatch(
+      /^getcslist failed: HTTP 502 Bad Gateway from \S+, and the body is not JSON \(it does not parse\): ".*" \[2 attempts\]$/,
+    );
   });
 });
 
@@ -294,23 +338,30 @@ describe('WeChat errcodes from the create', () => {
     [45009, 'reach max api daily quota limit', (i) => (suite.fake.failNext(answer(45009, 'reach max api daily quota limit')), i)],
     [47001, 'data format error', (i) => (suite.fake.failNext(answer(47001, 'data format error')), i)],
     [48001, 'api unauthorized', (i) => (suite.fake.failNext(answer(48001, 'api unauthorized')), i)],
-    [61004, 'access clientip is not registered requestIP: 127.0.0.1', (i) => (suite.fake.failNext(answer(61004, 'access clientip is not registered requestIP: 127.0.0.1')), i)],
+    [
+      61004,
+      'access clientip is not registered requestIP: 127.0.0.1',
+      (i) => (suite.fake.failNext(answer(61004, 'access clientip is not registered requestIP: 127.0.0.1')), i),
+    ],
     [85088, 'no qbase privilege', (i) => (suite.fake.failNext(answer(85088, 'no qbase privilege')), i)],
   ];
 
-  it.each(cases)('fails on errcode %i with one line: call, errcode, errmsg, remedy, rid; no second lookup', async (errcode, errmsg, setup) => {
-    const run = await act(setup(base()));
-    expect(run.exitCode).toBe(1);
-    expect(calls(suite.fake.requests)).toEqual(['getcslist', 'establishcloudbaserunserver']);
-    const rid = ridOfAnswer();
-    const [line, ...more] = errors(run);
-    expect(more).toEqual([]);
-    expect(line?.startsWith(`createCloudbaseService failed: errcode ${errcode} (${errmsg}): `)).toBe(true);
-    expect(line?.endsWith(` rid: ${rid}`)).toBe(true);
-    expect(line).not.toContain('\n');
-    expect(run.outputs).toEqual(failedOutputs(errcode, errmsg, rid));
-    expect(run.summary).toContain(`<tr><td>errcode</td><td>${errcode}</td></tr>`);
-  });
+  it.each(cases)(
+    'fails on errcode %i with one line: call, errcode, errmsg, remedy, rid; no second lookup',
+    async (errcode, errmsg, setup) => {
+      const run = await act(setup(base()));
+      expect(run.exitCode).toBe(1);
+      expect(calls(suite.fake.requests)).toEqual(['getcslist', 'establishcloudbaserunserver']);
+      const rid = ridOfAnswer();
+      const [line, ...more] = errors(run);
+      expect(more).toEqual([]);
+      expect(line?.startsWith(`createCloudbaseService failed: errcode ${errcode} (${errmsg}): `)).toBe(true);
+      expect(line?.endsWith(` rid: ${rid}`)).toBe(true);
+      expect(line).not.toContain('\n');
+      expect(run.outputs).toEqual(failedOutputs(errcode, errmsg, rid));
+      expect(run.summary).toContain(`<tr><td>errcode</td><td>${errcode}</td></tr>`);
+    },
+  );
 
   it('the fake’s own checks answer as WeChat does: a token it does not know is 40014 at the lookup', async () => {
     const run = await act({ ...base(), access_token: 'not-a-token-the-fake-knows' });
@@ -342,7 +393,9 @@ describe('WeChat errcodes from the create', () => {
     const run = await act(base());
     const rid = ridOfAnswer();
     expect(run.outputs['errmsg']).toBe(`${long} rid: ${rid}`);
-    expect(errors(run)).toEqual([`createCloudbaseService failed: errcode 89999 (${long.slice(0, 300)}… (${long.length - 300} more characters)) rid: ${rid}`]);
+    expect(errors(run)).toEqual([
+      `createCloudbaseService failed: errcode 89999 (${long.slice(0, 300)}… (${long.length - 300} more characters)) rid: ${rid}`,
+    ]);
   });
 
   describe('the token step', () => {
@@ -354,14 +407,39 @@ describe('WeChat errcodes from the create', () => {
       component_verify_ticket: suite.fake.platform.verifyTicket,
     });
     const cases: [number, string, string, Setup][] = [
-      [61004, 'access clientip is not registered requestIP: 127.0.0.1', "the runner's IP 127.0.0.1 is not on the third-party platform's IP whitelist", (i) => {
-        suite.fake.ipWhitelist = ['203.0.113.7'];
-        return i;
-      }],
-      [61005, 'component ticket is expired', 'the component_verify_ticket has expired', (i) => ({ ...i, component_verify_ticket: 'ticket@@@expired' })],
-      [61006, 'component ticket is invalid', 'the component_verify_ticket is not valid', (i) => ({ ...i, component_verify_ticket: 'ticket@@@forged' })],
-      [40001, 'invalid credential, access_token is invalid or not latest', 'WeChat rejected the credential: check component_appsecret', (i) => ({ ...i, component_appsecret: 'wrong-appsecret' })],
-      [45009, 'reach max api daily quota limit', 'the daily API quota is used up', (i) => (suite.fake.failNext({ kind: 'errcode', errcode: 45009, errmsg: 'reach max api daily quota limit' }), i)],
+      [
+        61004,
+        'access clientip is not registered requestIP: 127.0.0.1',
+        "the runner's IP 127.0.0.1 is not on the third-party platform's IP whitelist",
+        (i) => {
+          suite.fake.ipWhitelist = ['203.0.113.7'];
+          return i;
+        },
+      ],
+      [
+        61005,
+        'component ticket is expired',
+        'the component_verify_ticket has expired',
+        (i) => ({ ...i, component_verify_ticket: 'ticket@@@expired' }),
+      ],
+      [
+        61006,
+        'component ticket is invalid',
+        'the component_verify_ticket is not valid',
+        (i) => ({ ...i, component_verify_ticket: 'ticket@@@forged' }),
+      ],
+      [
+        40001,
+        'invalid credential, access_token is invalid or not latest',
+        'WeChat rejected the credential: check component_appsecret',
+        (i) => ({ ...i, component_appsecret: 'wrong-appsecret' }),
+      ],
+      [
+        45009,
+        'reach max api daily quota limit',
+        'the daily API quota is used up',
+        (i) => (suite.fake.failNext({ kind: 'errcode', errcode: 45009, errmsg: 'reach max api daily quota limit' }), i),
+      ],
     ];
 
     it.each(cases)('fails on errcode %i with its own line, and never looks up or creates', async (errcode, errmsg, remedy, setup) => {
@@ -460,7 +538,15 @@ describe('dry run', () => {
       '  }',
       '}',
     ]);
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: 'pr-42', created: 'false', existed: 'false' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: ENV,
+      service_name: 'pr-42',
+      created: 'false',
+      existed: 'false',
+    });
     expect(run.summary).toContain('<tr><td>Result</td><td>dry run: validated, nothing sent</td></tr>');
   });
 

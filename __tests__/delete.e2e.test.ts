@@ -148,13 +148,7 @@ describe('a service that is there', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expectSent([
-      listServices(),
-      listVersions(),
-      deleteVersion('pr-42-001'),
-      deleteVersion('pr-42-002'),
-      deleteVersion('pr-42-003', true),
-    ]);
+    expectSent([listServices(), listVersions(), deleteVersion('pr-42-001'), deleteVersion('pr-42-002'), deleteVersion('pr-42-003', true)]);
     const deletes = suite.fake.requestsTo(DELETE_VERSION_PATH);
     for (const request of deletes) expect(request.answer).toMatchObject({ errcode: 0, result: 'succ' });
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, deletes[2]));
@@ -377,8 +371,14 @@ describe('dry run', () => {
       `${suite.fake.url}${TOKEN_PATH}`,
       { component_appid: suite.fake.platform.appid, component_appsecret: '***', component_verify_ticket: '***' },
     ]);
-    expect(shown(run).slice(1).map(([url]) => url)).toEqual(
-      [LIST_SERVICES_PATH, LIST_VERSIONS_PATH, DELETE_SERVICE_PATH, DELETE_VERSION_PATH].map((path) => `${suite.fake.url}${path}?access_token=***`),
+    expect(
+      shown(run)
+        .slice(1)
+        .map(([url]) => url),
+    ).toEqual(
+      [LIST_SERVICES_PATH, LIST_VERSIONS_PATH, DELETE_SERVICE_PATH, DELETE_VERSION_PATH].map(
+        (path) => `${suite.fake.url}${path}?access_token=***`,
+      ),
     );
     expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }));
   });

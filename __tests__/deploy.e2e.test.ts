@@ -10,13 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  CREATE_VERSION_PATH,
-  LIST_SERVICES_PATH,
-  LIST_VERSIONS_PATH,
-  TOKEN_PATH,
-  type ReceivedRequest,
-} from '../tools/fake-wechat.ts';
+import { CREATE_VERSION_PATH, LIST_SERVICES_PATH, LIST_VERSIONS_PATH, TOKEN_PATH, type ReceivedRequest } from '../tools/fake-wechat.ts';
 import { calls, e2eSuite, errors, infos, masks, warnings } from './e2e.ts';
 
 const TOKEN = `tok-${randomUUID()}`;
@@ -58,8 +52,18 @@ const CREATE_DEFAULTS = {
 /** The JSON bodies WeChat received, in order. */
 const bodies = () => suite.fake.requests.map((request) => request.json);
 /** lookup, version list, version create, then `polls` reads of the version list. */
-const deployCalls = (polls: number) => ['getcslist', 'getcsversionlist', 'createcloudbaserunserverversion', ...Array<string>(polls).fill('getcsversionlist')];
-const deployBodies = (polls: number, create: object = CREATE_DEFAULTS) => [LOOKUP, VERSIONS, create, ...Array<object>(polls).fill(VERSIONS)];
+const deployCalls = (polls: number) => [
+  'getcslist',
+  'getcsversionlist',
+  'createcloudbaserunserverversion',
+  ...Array<string>(polls).fill('getcsversionlist'),
+];
+const deployBodies = (polls: number, create: object = CREATE_DEFAULTS) => [
+  LOOKUP,
+  VERSIONS,
+  create,
+  ...Array<object>(polls).fill(VERSIONS),
+];
 
 const ridIn = (request: ReceivedRequest | undefined) => /rid: (\S+)$/.exec(String(request?.answer?.['errmsg']))?.[1] ?? '';
 const createAnswer = () => suite.fake.requestsTo(CREATE_VERSION_PATH)[0];
@@ -88,7 +92,12 @@ describe('success', () => {
       flow_ratio: '50',
       env_params: '{"NODE_ENV":"preview","API_URL":"https://api.example.com/v1"}',
       version_remark: 'pr 42 at 1a2b3c4',
-      image_secret_info: JSON.stringify({ registry_server: 'ccr.ccs.tencentyun.com', user_name: '100012345678', password: REGISTRY_PASSWORD, email: 'ci@example.com' }),
+      image_secret_info: JSON.stringify({
+        registry_server: 'ccr.ccs.tencentyun.com',
+        user_name: '100012345678',
+        password: REGISTRY_PASSWORD,
+        email: 'ci@example.com',
+      }),
     });
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
@@ -111,7 +120,12 @@ describe('success', () => {
       image_info: { image_url: IMAGE },
       env_params: '{"NODE_ENV":"preview","API_URL":"https://api.example.com/v1"}',
       version_remark: 'pr 42 at 1a2b3c4',
-      image_secret_info: { registry_server: 'ccr.ccs.tencentyun.com', user_name: '100012345678', password: REGISTRY_PASSWORD, email: 'ci@example.com' },
+      image_secret_info: {
+        registry_server: 'ccr.ccs.tencentyun.com',
+        user_name: '100012345678',
+        password: REGISTRY_PASSWORD,
+        email: 'ci@example.com',
+      },
     };
     expect(bodies()).toEqual(deployBodies(3, create));
     expect(createAnswer()?.body).toBe(
@@ -138,7 +152,9 @@ describe('success', () => {
       expect.stringMatching(/^Version "pr-42-001": normal \(after 1[234] s\)$/),
     ]);
     const debugPosts = run.commands.filter((c) => c.command === 'debug' && c.value.startsWith('POST '));
-    expect(debugPosts.map((c) => c.value)).toEqual([LIST_SERVICES_PATH, ...Array<string>(4).fill(LIST_VERSIONS_PATH)].map((path) => `POST ${suite.fake.url}${path} (attempt 1 of 3)`));
+    expect(debugPosts.map((c) => c.value)).toEqual(
+      [LIST_SERVICES_PATH, ...Array<string>(4).fill(LIST_VERSIONS_PATH)].map((path) => `POST ${suite.fake.url}${path} (attempt 1 of 3)`),
+    );
 
     expect(run.summary).toContain('<h3>CloudBase Run deployment</h3>');
     expect(run.summary).toContain(row('Environment', `<code>${ENV}</code>`));
@@ -185,7 +201,11 @@ describe('success', () => {
 
   it('finds the new version on a later page of getcsversionlist, paged by what each page returned', async () => {
     suite.fake.pageCap = 7;
-    suite.fake.addService(ENV, SERVICE, Array.from({ length: 10 }, (_, i) => ({ version_name: `pr-42-old-${i}` })));
+    suite.fake.addService(
+      ENV,
+      SERVICE,
+      Array.from({ length: 10 }, (_, i) => ({ version_name: `pr-42-old-${i}` })),
+    );
     suite.fake.omitVersionName = true;
     suite.fake.versionLifecycle = [{ status: 'normal' }];
     const run = await act({ ...base(), wait: 'false' });
@@ -240,7 +260,16 @@ describe('failures', () => {
     expect(errors(run)).toEqual([
       `createcloudbaserunserverversion failed: service "${SERVICE}" does not exist in environment "${ENV}": run the create action first`,
     ]);
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: SERVICE, version_name: '', status: '', run_id: '' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: ENV,
+      service_name: SERVICE,
+      version_name: '',
+      status: '',
+      run_id: '',
+    });
   });
 
   it('a version create refused: the failure line with call, errcode, errmsg, remedy and rid; no poll', async () => {
@@ -339,7 +368,16 @@ describe('faults', () => {
       ['pr-42-001', 'normal'],
     ]);
     // No answer was read from the create: nothing of it to output (action.yml: empty when no answer was read).
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: SERVICE, version_name: 'pr-42-001', status: 'normal', run_id: '' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: ENV,
+      service_name: SERVICE,
+      version_name: 'pr-42-001',
+      status: 'normal',
+      run_id: '',
+    });
     const why = `the request was sent to ${suite.fake.url}${CREATE_VERSION_PATH}, then the connection was reset before an answer arrived`;
     expect(infos(run).slice(1)).toEqual([
       `POST ${suite.fake.url}${CREATE_VERSION_PATH} (attempt 1 of 3)`,
@@ -410,7 +448,16 @@ describe('faults', () => {
       `createcloudbaserunserverversion failed: no answer on 2 attempts (the last: the request was sent to ${suite.fake.url}${CREATE_VERSION_PATH}, ` +
         'then the connection was reset before an answer arrived); a read after each showed it had not happened, so nothing changed: run the job again',
     ]);
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: SERVICE, version_name: '', status: '', run_id: '' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: ENV,
+      service_name: SERVICE,
+      version_name: '',
+      status: '',
+      run_id: '',
+    });
   });
 });
 
@@ -421,7 +468,10 @@ describe('secrets', () => {
     const run = await act({ ...base(), image_secret_info: JSON.stringify({ user_name: 'u', password: REGISTRY_PASSWORD }) });
     expect(run.exitCode).toBe(0);
     expect(run.stdout.split('\n').slice(0, 2)).toEqual([`::add-mask::${TOKEN}`, `::add-mask::${REGISTRY_PASSWORD}`]);
-    expect(suite.fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({ ...CREATE_DEFAULTS, image_secret_info: { user_name: 'u', password: REGISTRY_PASSWORD } });
+    expect(suite.fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({
+      ...CREATE_DEFAULTS,
+      image_secret_info: { user_name: 'u', password: REGISTRY_PASSWORD },
+    });
   });
 
   it('masks a multi-line registry password whole and line by line, before anything else is printed', async () => {
@@ -429,7 +479,10 @@ describe('secrets', () => {
     suite.fake.versionLifecycle = [{ status: 'normal' }];
     const run = await act({ ...base(), image_secret_info: JSON.stringify({ password: MULTILINE_PASSWORD }) });
     expect(run.exitCode).toBe(0);
-    expect(suite.fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({ ...CREATE_DEFAULTS, image_secret_info: { password: MULTILINE_PASSWORD } });
+    expect(suite.fake.requestsTo(CREATE_VERSION_PATH)[0]?.json).toEqual({
+      ...CREATE_DEFAULTS,
+      image_secret_info: { password: MULTILINE_PASSWORD },
+    });
     const lines = MULTILINE_PASSWORD.split('\n');
     expect(masks(run)).toEqual(expect.arrayContaining([MULTILINE_PASSWORD, ...lines]));
     const firstOther = run.stdout.split('\n').findIndex((line) => !line.startsWith('::add-mask::'));
@@ -448,7 +501,14 @@ describe('secrets', () => {
       image_secret_info: JSON.stringify({ password: REGISTRY_PASSWORD }),
     });
     expect(run.exitCode).toBe(0);
-    expect(suite.fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, LIST_SERVICES_PATH, LIST_VERSIONS_PATH, CREATE_VERSION_PATH, LIST_VERSIONS_PATH, LIST_VERSIONS_PATH]);
+    expect(suite.fake.requests.map((r) => r.path)).toEqual([
+      TOKEN_PATH,
+      LIST_SERVICES_PATH,
+      LIST_VERSIONS_PATH,
+      CREATE_VERSION_PATH,
+      LIST_VERSIONS_PATH,
+      LIST_VERSIONS_PATH,
+    ]);
     expect(suite.fake.requests[0]?.json).toEqual({
       component_appid: suite.fake.platform.appid,
       component_appsecret: suite.fake.platform.appsecret,
@@ -485,7 +545,16 @@ describe('invalid inputs', () => {
       'min_num: must not be more than max_num (min_num 6, max_num 5)',
       '5 invalid inputs (see the errors above); nothing was sent to WeChat',
     ]);
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: '', service_name: '', version_name: '', status: '', run_id: '' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: '',
+      service_name: '',
+      version_name: '',
+      status: '',
+      run_id: '',
+    });
   });
 });
 
@@ -526,7 +595,16 @@ describe('dry run', () => {
       '  }',
       '}',
     ]);
-    expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: ENV, service_name: SERVICE, version_name: '', status: '', run_id: '' });
+    expect(run.outputs).toEqual({
+      errcode: '',
+      errmsg: '',
+      rid: '',
+      env_id: ENV,
+      service_name: SERVICE,
+      version_name: '',
+      status: '',
+      run_id: '',
+    });
     expect(run.summary).toContain(row('Result', 'dry run: validated, nothing sent'));
   });
 });

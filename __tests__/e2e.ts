@@ -19,7 +19,9 @@ export function expectCleanRun(run: ActionRun, secrets: { inputs: string[]; othe
   for (const secret of secrets.inputs) {
     const masked = masks.indexOf(secret);
     expect(masked, 'an input secret was never masked').toBeGreaterThanOrEqual(0);
-    expect(masked, 'an input secret was masked only after something else was printed').toBeLessThan(firstOther === -1 ? Infinity : firstOther);
+    expect(masked, 'an input secret was masked only after something else was printed').toBeLessThan(
+      firstOther === -1 ? Infinity : firstOther,
+    );
   }
   expect(run.stderr).toBe('');
   expect(run.stdout).not.toMatch(/\n\s+at .+:\d+:\d+/);
@@ -72,7 +74,9 @@ export function e2eSuite(action: ActionName, token: string, secrets: string[] = 
     const issued = [...fake.tokens].filter((issuedToken) => issuedToken.startsWith('issued-'));
     const all = [token, ...secrets, fake.platform.appsecret, fake.platform.verifyTicket];
     for (const { run, given } of runs) {
-      const inputs = all.filter((secret) => Object.values(given).some((value) => value === secret || value.includes(JSON.stringify(secret))));
+      const inputs = all.filter((secret) =>
+        Object.values(given).some((value) => value === secret || value.includes(JSON.stringify(secret))),
+      );
       expectCleanRun(run, { inputs, others: [...all.filter((secret) => !inputs.includes(secret)), ...issued] });
     }
   });

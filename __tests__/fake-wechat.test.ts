@@ -75,7 +75,10 @@ describe('fake createCloudbaseService', () => {
     fake.failNext({ kind: 'busy' }, { kind: 'html-502' }, { kind: 'empty-503' }, { kind: 'truncated-json' });
     const body = JSON.stringify(minimal);
     expect(await errcode({ token: TOKEN, body })).toBe(-1);
-    expect(await call(CREATE_PATH, { token: TOKEN, body })).toMatchObject({ status: 502, text: expect.stringContaining('<h1>502 Bad Gateway</h1>') });
+    expect(await call(CREATE_PATH, { token: TOKEN, body })).toMatchObject({
+      status: 502,
+      text: expect.stringContaining('<h1>502 Bad Gateway</h1>'),
+    });
     expect(await call(CREATE_PATH, { token: TOKEN, body })).toEqual({ status: 503, text: '' });
     expect(await call(CREATE_PATH, { token: TOKEN, body })).toEqual({ status: 200, text: '{"errcode":0' });
     expect(await errcode({ token: TOKEN, body })).toBe(0);
@@ -117,7 +120,8 @@ describe('fake api_component_token', () => {
 const ENV = minimal.env_id;
 const OK = /^ok rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/;
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
-const notFound = (what: string) => new RegExp(String.raw`^tcb api error TcbCode: \[ResourceNotFound\] TcbMessage: \[${what} not found\] rid: \S+$`);
+const notFound = (what: string) =>
+  new RegExp(String.raw`^tcb api error TcbCode: \[ResourceNotFound\] TcbMessage: \[${what} not found\] rid: \S+$`);
 const newVersion = {
   env_id: ENV,
   server_name: 'ss1',
@@ -143,7 +147,9 @@ async function post(path: string, body: unknown): Promise<Record<string, unknown
 }
 
 const listVersionStatuses = async (body: Record<string, unknown> = {}) =>
-  ((await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', ...body })).items as Array<{ status: string }>).map((item) => item.status);
+  ((await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', ...body })).items as Array<{ status: string }>).map(
+    (item) => item.status,
+  );
 
 /** A time WeChat shows, in Beijing time, as milliseconds since the epoch. */
 const beijing = (time: unknown) => Date.parse(`${String(time).replace(' ', 'T')}+08:00`);
@@ -183,7 +189,12 @@ describe('fake CloudBase Run state across calls', () => {
       expect(beijing(time)).toBeLessThanOrEqual(Date.now());
     }
     expect(fake.services(ENV)).toEqual(['seeded', 'ss1']);
-    expect(await post(LIST_SERVICES_PATH, { env: 'empty-env' })).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), total: 0, cslist: [] });
+    expect(await post(LIST_SERVICES_PATH, { env: 'empty-env' })).toEqual({
+      errcode: 0,
+      errmsg: expect.stringMatching(OK),
+      total: 0,
+      cslist: [],
+    });
   });
 
   it('creates versions named <service>-NNN and lists them with getcsversionlist, with the documented fields', async () => {
@@ -232,7 +243,13 @@ describe('fake CloudBase Run state across calls', () => {
     const again = await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001' });
     expect(again.errcode).toBe(-501000);
     expect(again.errmsg).toMatch(notFound('version'));
-    const last = await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-002', is_delete_server: true, is_delete_image: true });
+    const last = await post(DELETE_VERSION_PATH, {
+      env_id: ENV,
+      server_name: 'ss1',
+      version_name: 'ss1-002',
+      is_delete_server: true,
+      is_delete_image: true,
+    });
     expect(last.errcode).toBe(0);
     expect(fake.services(ENV)).toEqual([]);
     expect((await post(LIST_SERVICES_PATH, { env: ENV }))['total']).toBe(0);
@@ -242,7 +259,9 @@ describe('fake CloudBase Run state across calls', () => {
 
   it('keeps a service whose last version is deleted without is_delete_server', async () => {
     fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
-    expect((await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_server: false })).errcode).toBe(0);
+    expect(
+      (await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_server: false })).errcode,
+    ).toBe(0);
     expect(fake.services(ENV)).toEqual(['ss1']);
     expect(fake.versions(ENV, 'ss1')).toEqual([]);
   });
@@ -252,7 +271,9 @@ describe('fake CloudBase Run state across calls', () => {
     expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
     const refused = await post(DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1' });
     expect(refused.errcode).toBe(-501000);
-    expect(refused.errmsg).toMatch(/^tcb api error TcbCode: \[OperationDenied\] TcbMessage: \[service has versions, delete them first\] rid: \S+$/);
+    expect(refused.errmsg).toMatch(
+      /^tcb api error TcbCode: \[OperationDenied\] TcbMessage: \[service has versions, delete them first\] rid: \S+$/,
+    );
     expect(fake.services(ENV)).toEqual(['ss1']);
     expect((await post(DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001' })).errcode).toBe(0);
     expect(await post(DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1' })).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK) });
@@ -409,10 +430,25 @@ describe('fake parameter checks of the CloudBase Run calls', () => {
     ['delcontainerservice with env_id', DELETE_SERVICE_PATH, { env_id: ENV, service_name: 'ss1' }, 'env'],
     ['delcontainerservice with server_name', DELETE_SERVICE_PATH, { env: ENV, server_name: 'ss1' }, 'service_name'],
     ['deletecloudbaserunserverversion with env', DELETE_VERSION_PATH, { env: ENV, server_name: 'ss1', version_name: 'ss1-001' }, 'env_id'],
-    ['deletecloudbaserunserverversion with service_name', DELETE_VERSION_PATH, { env_id: ENV, service_name: 'ss1', version_name: 'ss1-001' }, 'server_name'],
-    ['createcloudbaserunserverversion with service_name', CREATE_VERSION_PATH, { ...newVersion, server_name: undefined, service_name: 'ss1' }, 'server_name'],
+    [
+      'deletecloudbaserunserverversion with service_name',
+      DELETE_VERSION_PATH,
+      { env_id: ENV, service_name: 'ss1', version_name: 'ss1-001' },
+      'server_name',
+    ],
+    [
+      'createcloudbaserunserverversion with service_name',
+      CREATE_VERSION_PATH,
+      { ...newVersion, server_name: undefined, service_name: 'ss1' },
+      'server_name',
+    ],
     ['createcloudbaserunserverversion with env', CREATE_VERSION_PATH, { ...newVersion, env_id: undefined, env: ENV }, 'env_id'],
-    ['createcloudbaserunserverversion without container_port', CREATE_VERSION_PATH, { ...newVersion, container_port: undefined }, 'container_port'],
+    [
+      'createcloudbaserunserverversion without container_port',
+      CREATE_VERSION_PATH,
+      { ...newVersion, container_port: undefined },
+      'container_port',
+    ],
     ['establishcloudbaserunserver with server_name', CREATE_PATH, { env_id: ENV, server_name: 'ss1', is_public: true }, 'service_name'],
   ])('answers %s (the other generation’s name) with 40101', async (_, path, body, missing) => {
     fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
@@ -455,8 +491,18 @@ describe('fake parameter checks of the CloudBase Run calls', () => {
     ['getcslist env as a number', LIST_SERVICES_PATH, { env: 1 }, 'env'],
     ['getcsversionlist offset as a numeric string', LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1', offset: '0' }, 'offset'],
     ['delcontainerservice an extra env_id', DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1', env_id: ENV }, 'env_id'],
-    ['deletecloudbaserunserverversion is_delete_server as a string', DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_server: 'true' }, 'is_delete_server'],
-    ['deletecloudbaserunserverversion is_delete_image as 1', DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_image: 1 }, 'is_delete_image'],
+    [
+      'deletecloudbaserunserverversion is_delete_server as a string',
+      DELETE_VERSION_PATH,
+      { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_server: 'true' },
+      'is_delete_server',
+    ],
+    [
+      'deletecloudbaserunserverversion is_delete_image as 1',
+      DELETE_VERSION_PATH,
+      { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001', is_delete_image: 1 },
+      'is_delete_image',
+    ],
   ])('answers %s with 40097', async (_, path, body, field) => {
     fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
     const answer = await post(path, body);
@@ -508,7 +554,10 @@ describe('fake faults', () => {
     fake.addService(ENV, 'ss1');
     fake.failNext({ kind: 'act-then', fault: { kind: 'reset-mid-body' } }, { kind: 'act-then', fault: { kind: 'truncated-json' } });
     await expect(call(CREATE_VERSION_PATH, { token: TOKEN, body: JSON.stringify(newVersion) })).rejects.toThrow();
-    expect(await call(CREATE_VERSION_PATH, { token: TOKEN, body: JSON.stringify(newVersion) })).toEqual({ status: 200, text: '{"errcode":0' });
+    expect(await call(CREATE_VERSION_PATH, { token: TOKEN, body: JSON.stringify(newVersion) })).toEqual({
+      status: 200,
+      text: '{"errcode":0',
+    });
     expect(fake.versions(ENV, 'ss1').map((version) => version.version_name)).toEqual(['ss1-001', 'ss1-002']);
     expect(fake.requestsTo(CREATE_VERSION_PATH).map((request) => request.answer?.['version_name'])).toEqual(['ss1-001', 'ss1-002']);
   });
@@ -535,7 +584,11 @@ describe('fake faults', () => {
   it('a plain delay acts only if the caller is still there', async () => {
     fake.failNext({ kind: 'delay', ms: 300 });
     await expect(
-      fetch(`${fake.url}${CREATE_PATH}?access_token=${TOKEN}`, { method: 'POST', body: JSON.stringify(minimal), signal: AbortSignal.timeout(100) }),
+      fetch(`${fake.url}${CREATE_PATH}?access_token=${TOKEN}`, {
+        method: 'POST',
+        body: JSON.stringify(minimal),
+        signal: AbortSignal.timeout(100),
+      }),
     ).rejects.toThrow();
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(fake.created).toEqual([]);
@@ -546,7 +599,12 @@ describe('fake faults', () => {
     const json = JSON.stringify({ errcode: 0, errmsg: 'ok rid: 1' });
     fake.failNext(
       { kind: 'raw', status: 200, body: `\uFEFF${json}`, headers: { 'Content-Type': 'application/json' } },
-      { kind: 'raw', status: 200, body: gzipSync(json), headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'X-Fake': 'yes' } },
+      {
+        kind: 'raw',
+        status: 200,
+        body: gzipSync(json),
+        headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'X-Fake': 'yes' },
+      },
       { kind: 'raw', status: 418, body: 'short and stout' },
     );
     const bom = await fetch(`${fake.url}${TOKEN_PATH}`, { method: 'POST', body: '{}' });
@@ -561,7 +619,10 @@ describe('fake faults', () => {
   });
 
   it('sends an errcode fault’s errmsg as given with rid: false, and with a rid otherwise', async () => {
-    fake.failNext({ kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', rid: false }, { kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized' });
+    fake.failNext(
+      { kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized', rid: false },
+      { kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized' },
+    );
     expect(await post(LIST_SERVICES_PATH, { env: ENV })).toEqual({ errcode: 48001, errmsg: 'api unauthorized' });
     expect((await post(LIST_SERVICES_PATH, { env: ENV })).errmsg).toMatch(/^api unauthorized rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
     expect(fake.requests[0]?.answer).toEqual({ errcode: 48001, errmsg: 'api unauthorized' });

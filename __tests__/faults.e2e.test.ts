@@ -65,7 +65,10 @@ const matrix: Row[] = [
     fault: 'connection refused: the lookup never leaves',
     setup: { url: () => refusedUrl },
     exitCode: 1,
-    line: failed(L, String.raw`could not reach ${where(LIST_SERVICES_PATH)} \(connect ECONNREFUSED 127\.0\.0\.1:\d+\) on 3 attempts${network}`),
+    line: failed(
+      L,
+      String.raw`could not reach ${where(LIST_SERVICES_PATH)} \(connect ECONNREFUSED 127\.0\.0\.1:\d+\) on 3 attempts${network}`,
+    ),
     calls: [],
     budget: 1,
   },
@@ -73,13 +76,37 @@ const matrix: Row[] = [
     fault: 'DNS failure',
     setup: { url: () => 'https://wechat.invalid' },
     exitCode: 1,
-    line: failed(L, String.raw`could not reach ${where(LIST_SERVICES_PATH)} \(DNS lookup of wechat\.invalid failed \((ENOTFOUND|EAI_AGAIN)\)\) on 3 attempts${network}`),
+    line: failed(
+      L,
+      String.raw`could not reach ${where(LIST_SERVICES_PATH)} \(DNS lookup of wechat\.invalid failed \((ENOTFOUND|EAI_AGAIN)\)\) on 3 attempts${network}`,
+    ),
     calls: [],
     budget: 1,
   },
-  { fault: 'the lookup reset, then answered: a read is repeated', setup: { faults: [onLookup({ kind: 'reset' })] }, exitCode: 0, line: undefined, calls: [L, L, C], budget: 2 },
-  { fault: 'the lookup answered by a gateway page, then by WeChat', setup: { faults: [onLookup({ kind: 'html-502' })] }, exitCode: 0, line: undefined, calls: [L, L, C], budget: 2 },
-  { fault: 'the lookup answered too late, then in time', setup: { faults: [onLookup({ kind: 'delay', ms: 3000 })] }, exitCode: 0, line: undefined, calls: [L, L, C], budget: 2 },
+  {
+    fault: 'the lookup reset, then answered: a read is repeated',
+    setup: { faults: [onLookup({ kind: 'reset' })] },
+    exitCode: 0,
+    line: undefined,
+    calls: [L, L, C],
+    budget: 2,
+  },
+  {
+    fault: 'the lookup answered by a gateway page, then by WeChat',
+    setup: { faults: [onLookup({ kind: 'html-502' })] },
+    exitCode: 0,
+    line: undefined,
+    calls: [L, L, C],
+    budget: 2,
+  },
+  {
+    fault: 'the lookup answered too late, then in time',
+    setup: { faults: [onLookup({ kind: 'delay', ms: 3000 })] },
+    exitCode: 0,
+    line: undefined,
+    calls: [L, L, C],
+    budget: 2,
+  },
   // A create that got no WeChat answer: the lookup tells. Not acted on: sent again.
   ...(
     [
@@ -94,8 +121,22 @@ const matrix: Row[] = [
       ['an answer over the 1 MiB cap', { kind: 'raw', status: 200, body: `{"errcode":0,"errmsg":"${'x'.repeat(1_100_000)}"}` }],
     ] as [string, Fault][]
   ).flatMap(([name, fault]): Row[] => [
-    { fault: `create: ${name}, not acted on: looked up, sent again`, setup: { faults: [onCreate(fault)] }, exitCode: 0, line: undefined, calls: [L, C, L, C], budget: 4 },
-    { fault: `create: ${name} after it landed: looked up, found, not sent again`, setup: { faults: [lost(fault)] }, exitCode: 0, line: undefined, calls: [L, C, L], budget: 3 },
+    {
+      fault: `create: ${name}, not acted on: looked up, sent again`,
+      setup: { faults: [onCreate(fault)] },
+      exitCode: 0,
+      line: undefined,
+      calls: [L, C, L, C],
+      budget: 4,
+    },
+    {
+      fault: `create: ${name} after it landed: looked up, found, not sent again`,
+      setup: { faults: [lost(fault)] },
+      exitCode: 0,
+      line: undefined,
+      calls: [L, C, L],
+      budget: 3,
+    },
   ]),
   {
     fault: 'create: no answer on every attempt, and never acted on',
@@ -111,7 +152,13 @@ const matrix: Row[] = [
   {
     fault: 'create: no answer, and the lookup that would tell fails too',
     // The first lookup answers (an empty list); every later one is a gateway page.
-    setup: { faults: [onLookup({ kind: 'raw', status: 200, body: '{"errcode":0,"errmsg":"ok","total":0,"cslist":[]}' }), onCreate({ kind: 'reset' })], always: onLookup({ kind: 'html-502' }) },
+    setup: {
+      faults: [
+        onLookup({ kind: 'raw', status: 200, body: '{"errcode":0,"errmsg":"ok","total":0,"cslist":[]}' }),
+        onCreate({ kind: 'reset' }),
+      ],
+      always: onLookup({ kind: 'html-502' }),
+    },
     exitCode: 1,
     line: createFailed(
       `outcome unknown: the request was sent to ${where(CREATE_PATH)}, then the connection was reset before an answer arrived; ` +
@@ -120,12 +167,21 @@ const matrix: Row[] = [
     calls: [L, C, L, L, L],
     budget: 3,
   },
-  { fault: 'create: -1 twice, then success', setup: { faults: [onCreate({ kind: 'busy' }), onCreate({ kind: 'busy' })] }, exitCode: 0, line: undefined, calls: [L, C, C, C], budget: 2 },
+  {
+    fault: 'create: -1 twice, then success',
+    setup: { faults: [onCreate({ kind: 'busy' }), onCreate({ kind: 'busy' })] },
+    exitCode: 0,
+    line: undefined,
+    calls: [L, C, C, C],
+    budget: 2,
+  },
   {
     fault: 'create: -1 forever',
     setup: { always: onCreate({ kind: 'busy' }) },
     exitCode: 1,
-    line: createFailed(String.raw`errcode -1 \(system error\): WeChat was busy on every attempt: run the job again in a few minutes \[3 attempts\] rid: [0-9a-f-]+$`),
+    line: createFailed(
+      String.raw`errcode -1 \(system error\): WeChat was busy on every attempt: run the job again in a few minutes \[3 attempts\] rid: [0-9a-f-]+$`,
+    ),
     calls: [L, C, C, C],
     budget: 2,
   },

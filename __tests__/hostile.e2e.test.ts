@@ -10,7 +10,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CREATE_PATH, CREATE_VERSION_PATH, LIST_SERVICES_PATH, startFakeWeChat, TOKEN_PATH, type FakeWeChat } from '../tools/fake-wechat.ts';
+import {
+  CREATE_PATH,
+  CREATE_VERSION_PATH,
+  LIST_SERVICES_PATH,
+  startFakeWeChat,
+  TOKEN_PATH,
+  type FakeWeChat,
+} from '../tools/fake-wechat.ts';
 import { runAction, type ActionName } from '../tools/run-action.ts';
 import { errors, expectCleanRun, masks } from './e2e.ts';
 
@@ -32,7 +39,14 @@ beforeEach(() => {
   fake.tokens.add(TOKEN);
 });
 
-const base = () => ({ access_token: TOKEN, env_id: ENV, service_name: 'pr-42', is_public: 'true', api_base_url: fake.url, max_attempts: '1' });
+const base = () => ({
+  access_token: TOKEN,
+  env_id: ENV,
+  service_name: 'pr-42',
+  is_public: 'true',
+  api_base_url: fake.url,
+  max_attempts: '1',
+});
 const platform = () => ({
   ...base(),
   access_token: '',
@@ -79,7 +93,11 @@ describe('multi-line secrets are masked line by line, wherever a secret is regis
     [
       'image_secret_info.password',
       'deploy',
-      () => ({ ...base(), image_url: 'ccr.ccs.tencentyun.com/ns/app:1', image_secret_info: JSON.stringify({ user_name: 'u', password: secret }) }),
+      () => ({
+        ...base(),
+        image_url: 'ccr.ccs.tencentyun.com/ns/app:1',
+        image_secret_info: JSON.stringify({ user_name: 'u', password: secret }),
+      }),
       LIST_SERVICES_PATH,
     ],
   ];
@@ -95,7 +113,12 @@ describe('multi-line secrets are masked line by line, wherever a secret is regis
   });
 
   it('the token WeChat sends', async () => {
-    fake.failNext({ kind: 'raw', status: 200, body: JSON.stringify({ component_access_token: secret, expires_in: 7200 }), path: TOKEN_PATH });
+    fake.failNext({
+      kind: 'raw',
+      status: 200,
+      body: JSON.stringify({ component_access_token: secret, expires_in: 7200 }),
+      path: TOKEN_PATH,
+    });
     fake.failAlways(echo(LIST_SERVICES_PATH));
     const run = await runAction({ inputs: platform() });
     expect(run.exitCode).toBe(1);
@@ -115,7 +138,8 @@ describe('outputs or a summary the runner cannot take: one error line, the rest 
     ['a directory', () => dir],
     ['a full disk (/dev/full)', () => '/dev/full'],
   ];
-  const outputsLine = /^Could not write the step's outputs \(.+\): later steps will not see them; the runner's GITHUB_OUTPUT file must exist and be writable$/;
+  const outputsLine =
+    /^Could not write the step's outputs \(.+\): later steps will not see them; the runner's GITHUB_OUTPUT file must exist and be writable$/;
   const summaryLine = /^Could not write the job summary \(.+\): the runner's GITHUB_STEP_SUMMARY file must exist and be writable$/;
 
   describe.each(places)('%s', (_, place) => {
@@ -132,7 +156,9 @@ describe('outputs or a summary the runner cannot take: one error line, the rest 
       expect(rest).toEqual([]);
       expect(errors(run).filter((line) => line.startsWith('createCloudbaseService failed'))).toHaveLength(refuse ? 1 : 0);
       // The rest of the reporting still happens.
-      expect(readFileSync(summary, 'utf8')).toContain(`<tr><td>Result</td><td>${refuse ? 'createCloudbaseService failed: errcode 40014' : 'created</td>'}`);
+      expect(readFileSync(summary, 'utf8')).toContain(
+        `<tr><td>Result</td><td>${refuse ? 'createCloudbaseService failed: errcode 40014' : 'created</td>'}`,
+      );
       expect(fake.services(ENV)).toEqual(refuse ? [] : ['pr-42']);
       expectCleanRun(run, { inputs: [TOKEN] });
     });
@@ -148,7 +174,10 @@ describe('outputs or a summary the runner cannot take: one error line, the rest 
   });
 
   it('neither there: two lines, and the step still succeeds as WeChat answered', async () => {
-    const run = await runAction({ inputs: base(), env: { GITHUB_OUTPUT: '/dev/full', GITHUB_STEP_SUMMARY: join(dir, 'missing', 'summary') } });
+    const run = await runAction({
+      inputs: base(),
+      env: { GITHUB_OUTPUT: '/dev/full', GITHUB_STEP_SUMMARY: join(dir, 'missing', 'summary') },
+    });
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toHaveLength(2);
     expect(errors(run)[0]).toMatch(outputsLine);

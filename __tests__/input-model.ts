@@ -57,7 +57,12 @@ const ES_INFO: Record<string, FieldType> = {
   password: 'string',
 };
 const VPC_INFO: Record<string, FieldType> = { vpc_id: 'string', subnet_ids: 'string[]', create_type: 'number' };
-const IMAGE_SECRET_INFO: Record<string, FieldType> = { registry_server: 'string', user_name: 'string', password: 'string', email: 'string' };
+const IMAGE_SECRET_INFO: Record<string, FieldType> = {
+  registry_server: 'string',
+  user_name: 'string',
+  password: 'string',
+  email: 'string',
+};
 
 const COMMON_LEADING: Record<string, Rule> = {
   access_token: { kind: 'text' },
@@ -140,7 +145,10 @@ export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
 type Checked = { ok: true; value: unknown } | { ok: false; problems: Problem[] };
 
-const problem = (input: string, ...prefixes: string[]): Problem => ({ inputs: [input], prefixes: prefixes.length > 0 ? prefixes : [input] });
+const problem = (input: string, ...prefixes: string[]): Problem => ({
+  inputs: [input],
+  prefixes: prefixes.length > 0 ? prefixes : [input],
+});
 const one = (input: string): Checked => ({ ok: false, problems: [problem(input)] });
 
 function checkInput(name: string, rule: Rule, value: string): Checked {
@@ -200,7 +208,11 @@ function checkUrl(name: string, value: string): Checked {
     return one(name);
   }
   const fine =
-    (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === '';
   return fine ? { ok: true, value: url } : one(name);
 }
 
@@ -235,7 +247,8 @@ function checkJson(name: string, rule: Extract<Rule, { kind: 'json' | 'json-stri
     } else if (type === 'string[]') {
       if (!Array.isArray(field)) problems.push(problem(name, `${name}.${key}`));
       else {
-        for (const [index, item] of (field as unknown[]).entries()) if (typeof item !== 'string') problems.push(problem(name, `${name}.${key}.${index}`));
+        for (const [index, item] of (field as unknown[]).entries())
+          if (typeof item !== 'string') problems.push(problem(name, `${name}.${key}.${index}`));
       }
     } else if (type === 'number' ? !isNumber(field) : typeof field !== 'string') {
       problems.push(problem(name, `${name}.${key}`));
@@ -270,7 +283,12 @@ export function judge(action: ActionName, given: Given): Verdict {
     else problems.push(...checked.problems);
   }
   // SPEC §2: min_num ≤ max_num, compared once both are valid numbers (given or default).
-  if (action === 'deploy' && typeof values['min_num'] === 'number' && typeof values['max_num'] === 'number' && values['min_num'] > values['max_num']) {
+  if (
+    action === 'deploy' &&
+    typeof values['min_num'] === 'number' &&
+    typeof values['max_num'] === 'number' &&
+    values['min_num'] > values['max_num']
+  ) {
     problems.push({ inputs: ['min_num', 'max_num'], prefixes: ['min_num', 'max_num'] });
   }
   const invalid = new Set(problems.flatMap((p) => p.inputs));

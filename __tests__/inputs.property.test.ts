@@ -79,10 +79,9 @@ let fake: FakeWeChat;
 let dir: string;
 let deadProxy: string;
 type Counts = { runs: number; invalid: number; dryRun: number; done: number; refused: number; requests: number };
-const stats = Object.fromEntries(ACTIONS.map((action) => [action, { runs: 0, invalid: 0, dryRun: 0, done: 0, refused: 0, requests: 0 }])) as Record<
-  ActionName,
-  Counts
->;
+const stats = Object.fromEntries(
+  ACTIONS.map((action) => [action, { runs: 0, invalid: 0, dryRun: 0, done: 0, refused: 0, requests: 0 }]),
+) as Record<ActionName, Counts>;
 const started = performance.now();
 
 beforeAll(async () => {
@@ -156,7 +155,11 @@ const secretish: fc.Arbitrary<string> = fc.oneof(
 const text: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('ccr.ccs.tencentyun.com/my-ns/my-app:1.2.3', 'a', 'Preview of #42'),
   fc
-    .tuple(fc.string({ unit: fc.constantFrom(...CHARACTERS), maxLength: 15 }), fc.constantFrom('a', 'Z', '9', '{', '::', '##['), fc.string({ maxLength: 15 }))
+    .tuple(
+      fc.string({ unit: fc.constantFrom(...CHARACTERS), maxLength: 15 }),
+      fc.constantFrom('a', 'Z', '9', '{', '::', '##['),
+      fc.string({ maxLength: 15 }),
+    )
     .map((parts) => parts.join('')),
 );
 
@@ -178,9 +181,15 @@ function documentedObject(fields: Readonly<Record<string, FieldType>>): fc.Arbit
 
 /** A JSON object of strings, written by hand so that any key (`__proto__` too) is a key of it. */
 const stringsObject: fc.Arbitrary<string> = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom('NODE_ENV', 'API_URL', '__proto__', 'constructor', ''), fc.string({ maxLength: 8 })), fc.string({ maxLength: 12 })), {
-    maxLength: 4,
-  })
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom('NODE_ENV', 'API_URL', '__proto__', 'constructor', ''), fc.string({ maxLength: 8 })),
+      fc.string({ maxLength: 12 }),
+    ),
+    {
+      maxLength: 4,
+    },
+  )
   .map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}`);
 
 /** A valid value for one input, per SPEC §2 (the model still judges it). */
@@ -195,21 +204,39 @@ function validValue(action: ActionName, name: string): fc.Arbitrary<string> {
     case 'component_verify_ticket':
       return fc.constant(fake.platform.verifyTicket);
     case 'env_id':
-      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom('prod-2g59lad002c864a6', 'test-6gxk23no5605e14f') }, { weight: 1, arbitrary: text });
+      return fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom('prod-2g59lad002c864a6', 'test-6gxk23no5605e14f') },
+        { weight: 1, arbitrary: text },
+      );
     case 'service_name':
       return fc.oneof(fc.constantFrom('pr-42', 'a', 'a'.repeat(20), 'z-', 'a--9'), fc.stringMatching(/^[a-z][a-z0-9-]{0,19}$/));
     case 'api_base_url':
       return fc.oneof(
         { weight: 12, arbitrary: fc.constantFrom(fake.url, `${fake.url}/`, fake.url.replace('http://', 'HTTP://')) },
-        { weight: 1, arbitrary: fc.constantFrom('https://api.weixin.qq.com', 'http://gateway.example/wx/', 'https://[::1]:8443', 'https://h?', 'https://h#') },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'https://api.weixin.qq.com',
+            'http://gateway.example/wx/',
+            'https://[::1]:8443',
+            'https://h?',
+            'https://h#',
+          ),
+        },
       );
     case 'max_attempts':
       // Few attempts: a run that retries waits for real (0.5–1 s, 1–2 s, …).
       return fc.oneof({ weight: 6, arbitrary: spelled([1, 2]) }, { weight: 1, arbitrary: fc.integer({ min: 3, max: 10 }).map(String) });
     case 'min_num':
-      return fc.oneof({ weight: 4, arbitrary: spelled([0, 1, 2, 5]) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }).map(String) });
+      return fc.oneof(
+        { weight: 4, arbitrary: spelled([0, 1, 2, 5]) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }).map(String) },
+      );
     case 'max_num':
-      return fc.oneof({ weight: 4, arbitrary: spelled([5, 10, 50]) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }).map(String) });
+      return fc.oneof(
+        { weight: 4, arbitrary: spelled([5, 10, 50]) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }).map(String) },
+      );
   }
   const rule = RULES[action][name];
   switch (rule?.kind) {
@@ -220,9 +247,11 @@ function validValue(action: ActionName, name: string): fc.Arbitrary<string> {
     case 'decimal':
       return fc.oneof(
         spelled(['0.25', '0.5', '1', '2', '60', '100', '0.000001', '1.5', '0.100000', '9999999999999999.999999']),
-        fc.tuple(fc.integer({ min: 0, max: 4096 }), fc.option(fc.integer({ min: 0, max: 999_999 }))).map(([whole, fraction]) =>
-          fraction === null ? String(whole || 1) : `${whole}.${String(fraction).padStart(6, '0').replace(/0+$/, '') || '5'}`,
-        ),
+        fc
+          .tuple(fc.integer({ min: 0, max: 4096 }), fc.option(fc.integer({ min: 0, max: 999_999 })))
+          .map(([whole, fraction]) =>
+            fraction === null ? String(whole || 1) : `${whole}.${String(fraction).padStart(6, '0').replace(/0+$/, '') || '5'}`,
+          ),
       );
     case 'enum':
       return fc.constantFrom(...rule.values);
@@ -261,7 +290,23 @@ function nearMiss(action: ActionName, name: string): fc.Arbitrary<string> {
         '',
       );
     case 'decimal':
-      return fc.constantFrom('0', '0.0', '-1', '.5', '5.', '1e-3', '1,5', 'Infinity', 'NaN', '0.0000001', '00.5', '1_0', '1'.repeat(17), '0x1', '');
+      return fc.constantFrom(
+        '0',
+        '0.0',
+        '-1',
+        '.5',
+        '5.',
+        '1e-3',
+        '1,5',
+        'Infinity',
+        'NaN',
+        '0.0000001',
+        '00.5',
+        '1_0',
+        '1'.repeat(17),
+        '0x1',
+        '',
+      );
     case 'enum':
       return fc.constantFrom(...rule.values.map((value) => value.toUpperCase()), ...rule.values.map((value) => `${value}x`), 'true', '');
     case 'service_name':
@@ -286,12 +331,24 @@ function nearMiss(action: ActionName, name: string): fc.Arbitrary<string> {
       const keys = Object.keys(rule.fields);
       const wrongType = (key: string) => {
         const type = rule.fields[key];
-        const wrong = type === 'number' ? ['"80"', 'null', 'true', '1e400'] : type === 'string[]' ? ['"s"', '[1]', '["a",null]'] : ['1', 'null', '["x"]'];
+        const wrong =
+          type === 'number'
+            ? ['"80"', 'null', 'true', '1e400']
+            : type === 'string[]'
+              ? ['"s"', '[1]', '["a",null]']
+              : ['1', 'null', '["x"]'];
         return wrong.map((value) => `{${JSON.stringify(key)}:${value}}`);
       };
       return fc.oneof(
         fc.constantFrom(...keys.flatMap(wrongType)),
-        fc.constantFrom('{"Password":"x"}', '{"passwd":"x"}', '{"__proto__":{"polluted":true}}', '{"constructor":"x"}', '{"toString":"x"}', '{"a":1,"b":2}'),
+        fc.constantFrom(
+          '{"Password":"x"}',
+          '{"passwd":"x"}',
+          '{"__proto__":{"polluted":true}}',
+          '{"constructor":"x"}',
+          '{"toString":"x"}',
+          '{"a":1,"b":2}',
+        ),
         fc.constantFrom('[]', 'null', '"{}"', '1', '{', '{}x'),
         // A password in JSON that does not parse, or beside a wrong field: masked all the same.
         fc
@@ -308,7 +365,17 @@ function nearMiss(action: ActionName, name: string): fc.Arbitrary<string> {
       );
     }
     case 'json-strings':
-      return fc.constantFrom('{"A":1}', '{"A":null}', '{"A":["x"]}', '{"A":{"B":"c"}}', '{"__proto__":{"polluted":true}}', '["A=1"]', 'A=1', '"{}"', '{');
+      return fc.constantFrom(
+        '{"A":1}',
+        '{"A":null}',
+        '{"A":["x"]}',
+        '{"A":{"B":"c"}}',
+        '{"__proto__":{"polluted":true}}',
+        '["A=1"]',
+        'A=1',
+        '"{}"',
+        '{',
+      );
     default:
       return hostile;
   }
@@ -328,7 +395,10 @@ function worldArb(action: ActionName): fc.Arbitrary<World> {
   const versions = fc
     .uniqueArray(fc.integer({ min: 0, max: 100 }), { maxLength: action === 'delete' ? 3 : 1 })
     .map((ratios) => ratios.map((flow_ratio, index) => ({ version_name: `old-${index}-${flow_ratio}`, flow_ratio })));
-  const exists = action === 'create' ? fc.boolean() : fc.oneof({ weight: 7, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
+  const exists =
+    action === 'create'
+      ? fc.boolean()
+      : fc.oneof({ weight: 7, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
   return fc.record({ exists, versions, omitVersionName: fc.boolean() });
 }
 
@@ -366,25 +436,44 @@ function mostlyValid(action: ActionName): fc.Arbitrary<Scenario> {
     names.map((name) => {
       if (REQUIRED.has(name) || name === 'api_base_url') return [name, validValue(action, name)];
       // Dry runs now and then: most valid runs should reach the fake.
-      const given = name === 'dry_run' ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom('false', 'False', 'FALSE') }, validValue(action, name)) : validValue(action, name);
-      return [name, fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant('') }, { weight: 5, arbitrary: given })];
+      const given =
+        name === 'dry_run'
+          ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom('false', 'False', 'FALSE') }, validValue(action, name))
+          : validValue(action, name);
+      return [
+        name,
+        fc.oneof(
+          { weight: 2, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.constant('') },
+          { weight: 5, arbitrary: given },
+        ),
+      ];
     }),
   );
   const override = fc
     .constantFrom(...inputNames(action))
-    .chain((name) => fc.tuple(fc.constant(name), fc.oneof({ weight: 4, arbitrary: nearMiss(action, name) }, { weight: 1, arbitrary: hostile })));
-  const overrides = fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 4, arbitrary: fc.array(override, { minLength: 1, maxLength: 3 }) });
-  return fc.record({ base: fc.record(base), credentials: credentialsArb(), overrides, world: worldArb(action) }).map(({ base, credentials, overrides, world }) => ({
-    action,
-    given: { ...base, ...credentials, ...Object.fromEntries(overrides) },
-    world,
-  }));
+    .chain((name) =>
+      fc.tuple(fc.constant(name), fc.oneof({ weight: 4, arbitrary: nearMiss(action, name) }, { weight: 1, arbitrary: hostile })),
+    );
+  const overrides = fc.oneof(
+    { weight: 3, arbitrary: fc.constant([]) },
+    { weight: 4, arbitrary: fc.array(override, { minLength: 1, maxLength: 3 }) },
+  );
+  return fc
+    .record({ base: fc.record(base), credentials: credentialsArb(), overrides, world: worldArb(action) })
+    .map(({ base, credentials, overrides, world }) => ({
+      action,
+      given: { ...base, ...credentials, ...Object.fromEntries(overrides) },
+      world,
+    }));
 }
 
 /** Every input at once: not given, empty, valid, nearly valid or hostile. */
 function anything(action: ActionName): fc.Arbitrary<Scenario> {
   const value = (name: string) =>
-    fc.oneof(fc.constant(undefined), fc.constant(''), validValue(action, name), nearMiss(action, name), hostile) as fc.Arbitrary<string | undefined>;
+    fc.oneof(fc.constant(undefined), fc.constant(''), validValue(action, name), nearMiss(action, name), hostile) as fc.Arbitrary<
+      string | undefined
+    >;
   const given = fc.record(Object.fromEntries(inputNames(action).map((name) => [name, value(name)])));
   return fc.record({ given, world: worldArb(action) }).map(({ given, world }) => ({ action, given, world }));
 }
@@ -492,7 +581,9 @@ async function check(scenario: Scenario): Promise<void> {
 
   const issued = [...fake.tokens].filter((token) => !tokensBefore.has(token));
   const inputSecrets = secretsOf(action, given);
-  const hidden = HIDDEN_PASSWORDS.filter((password) => Object.values(given).some((value) => value.includes(JSON.stringify(password).slice(1, -1))));
+  const hidden = HIDDEN_PASSWORDS.filter((password) =>
+    Object.values(given).some((value) => value.includes(JSON.stringify(password).slice(1, -1))),
+  );
   const secrets = [...inputSecrets, ...hidden, ...issued];
   const count = stats[action];
   count.runs += 1;
@@ -510,15 +601,20 @@ async function check(scenario: Scenario): Promise<void> {
     return;
   }
   const rejected = errorsOf(result).map((command) => command.value);
-  expect(rejected.at(-1) ?? '', `the model finds every input valid, the action did not: ${JSON.stringify(rejected)}`).not.toMatch(/nothing was sent to WeChat$/);
+  expect(rejected.at(-1) ?? '', `the model finds every input valid, the action did not: ${JSON.stringify(rejected)}`).not.toMatch(
+    /nothing was sent to WeChat$/,
+  );
   const named = { env_id: envId, service_name: serviceName };
   if (dryRun) {
     count.dryRun += 1;
     expect(result.requests, 'a dry run calls nothing').toEqual([]);
     expect(result.exitCode).toBe(0);
     // SPEC §2: it shows the request(s) it would send.
-    const shown = linesOf(result.stdout).filter((line) => !line.startsWith('::')).join('\n');
-    for (const path of DRY_RUN_SHOWS[action]) if (!touchedBySecrets(path, secrets)) expect(shown, 'a dry run shows the request').toContain(path);
+    const shown = linesOf(result.stdout)
+      .filter((line) => !line.startsWith('::'))
+      .join('\n');
+    for (const path of DRY_RUN_SHOWS[action])
+      if (!touchedBySecrets(path, secrets)) expect(shown, 'a dry run shows the request').toContain(path);
     compare({ errcode: '', errmsg: '', rid: '', ...named, ...nothingDone(action) });
     return;
   }
@@ -550,7 +646,8 @@ function tolerableMasks(action: ActionName, given: Given, hidden: string[]): ((v
   for (const name of PASSWORD_INPUTS[action]) {
     try {
       const value: unknown = JSON.parse(given[name] ?? '');
-      if (typeof value === 'object' && value !== null && 'password' in value && typeof value.password !== 'string') written.push(JSON.stringify(value.password));
+      if (typeof value === 'object' && value !== null && 'password' in value && typeof value.password !== 'string')
+        written.push(JSON.stringify(value.password));
     } catch {
       // Not JSON: see the hidden passwords.
     }
@@ -579,18 +676,25 @@ function nothingDone(action: ActionName): Record<string, string> {
 function credentialsAccepted(given: Given): boolean {
   if (given['access_token'] !== '') return fake.tokens.has(given['access_token'] ?? '');
   const { appid, appsecret, verifyTicket } = fake.platform;
-  return given['component_appid'] === appid && given['component_appsecret'] === appsecret && given['component_verify_ticket'] === verifyTicket;
+  return (
+    given['component_appid'] === appid && given['component_appsecret'] === appsecret && given['component_verify_ticket'] === verifyTicket
+  );
 }
 
 // ── what every run must do ─────────────────────────────────────────────────────────────
 
 const linesOf = (text: string) => text.split(/\r\n|\r|\n/);
-const trimmedLines = (secret: string) => linesOf(secret).map((line) => line.trim()).filter((line) => line !== '');
+const trimmedLines = (secret: string) =>
+  linesOf(secret)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 
 /** Whether a secret (or a part of one the action may mask) could have changed `text` by masking it. */
 function touchedBySecrets(text: string, secrets: readonly string[]): boolean {
   if (/access_token/i.test(text)) return true;
-  return secrets.some((secret) => [...leakForms(secret), ...trimmedLines(secret), JSON.stringify(secret).slice(1, -1)].some((form) => form !== '' && text.includes(form)));
+  return secrets.some((secret) =>
+    [...leakForms(secret), ...trimmedLines(secret), JSON.stringify(secret).slice(1, -1)].some((form) => form !== '' && text.includes(form)),
+  );
 }
 
 interface Secrets {
@@ -629,7 +733,9 @@ function expectHygiene(result: Result, { inputSecrets, issued, secrets, allowedM
     expect(line).toMatch(/^::(add-mask|error|warning|notice|debug)::/);
     commands.push(parseCommands(line)[0]);
   }
-  const masks = new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]).flatMap((value) => [value, ...trimmedLines(value)]));
+  const masks = new Set(
+    secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]).flatMap((value) => [value, ...trimmedLines(value)]),
+  );
   const masked = commands.map((command) => (command?.command === 'add-mask' ? command.value : undefined));
   for (const value of masked) {
     if (value === undefined || masks.has(value) || allowedMasks.some((allowed) => allowed(value))) continue;
@@ -642,16 +748,15 @@ function expectHygiene(result: Result, { inputSecrets, issued, secrets, allowedM
   for (const secret of inputSecrets) {
     expect(before.has(secret), 'an input secret is masked before anything else is printed').toBe(true);
     if (linesOf(secret).length < 2) continue;
-    for (const line of trimmedLines(secret)) if (line.length >= MIN_LEAK_LENGTH) expect(before.has(line), 'each line of a multi-line secret is masked').toBe(true);
+    for (const line of trimmedLines(secret))
+      if (line.length >= MIN_LEAK_LENGTH) expect(before.has(line), 'each line of a multi-line secret is masked').toBe(true);
   }
   for (const secret of issued) {
     expect(masked, 'an obtained token is masked').toContain(secret);
   }
 
   // No secret anywhere: printed lines (commands decoded, masks aside), outputs, summary.
-  const printed = lines
-    .map((line, index) => (masked[index] !== undefined ? '' : (commands[index]?.value ?? line)))
-    .join('\n');
+  const printed = lines.map((line, index) => (masked[index] !== undefined ? '' : (commands[index]?.value ?? line))).join('\n');
   for (const secret of secrets.filter((s) => s.length >= MIN_LEAK_LENGTH)) {
     for (const form of leakForms(secret)) {
       expect(printed, `a secret in the log`).not.toContain(form);
@@ -670,7 +775,10 @@ function outputsComparer(outputs: Record<string, string>, secrets: string[]) {
     if (choices.some((choice) => Object.values(choice).some((value) => touchedBySecrets(value, secrets)))) return;
     const names = Object.keys(choices[0] ?? {});
     const actual = JSON.stringify(names.map((name) => outputs[name]));
-    expect(choices.map((choice) => JSON.stringify(names.map((name) => asRead(choice[name] ?? '')))), `outputs ${names.join(', ')}`).toContain(actual);
+    expect(
+      choices.map((choice) => JSON.stringify(names.map((name) => asRead(choice[name] ?? '')))),
+      `outputs ${names.join(', ')}`,
+    ).toContain(actual);
   };
   const each = (expected: Record<string, string>) => {
     for (const [name, value] of Object.entries(expected)) compare({ [name]: value });
@@ -777,7 +885,10 @@ function expectDelete(result: Result, verdict: Verdict, world: World, compare: C
   const { values } = verdict;
   const named = { env_id: String(values['env_id']), service_name: String(values['service_name']) };
   if (!world.exists) {
-    expect([...to(result, DELETE_SERVICE_PATH), ...to(result, DELETE_VERSION_PATH)], 'nothing deleted when the service is not there').toEqual([]);
+    expect(
+      [...to(result, DELETE_SERVICE_PATH), ...to(result, DELETE_VERSION_PATH)],
+      'nothing deleted when the service is not there',
+    ).toEqual([]);
     expect(result.exitCode).toBe(values['if_missing'] === 'fail' ? 1 : 0);
     compare({ ...named, deleted: 'false', existed: 'false' });
     compare.oneOf(...lookedUp(to(result, LIST_SERVICES_PATH)));
@@ -789,7 +900,10 @@ function expectDelete(result: Result, verdict: Verdict, world: World, compare: C
       ? [{ path: DELETE_SERVICE_PATH, body: deleteServiceBody(values) }]
       : [...world.versions]
           .sort((a, b) => a.flow_ratio - b.flow_ratio)
-          .map((version, index, all) => ({ path: DELETE_VERSION_PATH, body: deleteVersionBody(values, version.version_name, index === all.length - 1) }));
+          .map((version, index, all) => ({
+            path: DELETE_VERSION_PATH,
+            body: deleteVersionBody(values, version.version_name, index === all.length - 1),
+          }));
   const deletes = result.requests.filter((request) => request.path === DELETE_SERVICE_PATH || request.path === DELETE_VERSION_PATH);
   expect(deletes.map((request) => request.path)).toEqual(expected.map((e) => e.path));
   for (const [index, e] of expected.entries()) expectBody(deletes[index], e.body);
@@ -825,7 +939,6 @@ function expectDeploy(result: Result, verdict: Verdict, world: World, compare: C
   });
 }
 
-
 // ── the properties ─────────────────────────────────────────────────────────────────────
 
 describe('the model is the actions’ interface', () => {
@@ -845,7 +958,9 @@ describe('the model is the actions’ interface', () => {
 const timeout = (runs: number) => 60_000 + runs * 200;
 
 describe.each(ACTIONS)('%s: every input, valid or not', (action) => {
-  it('valid inputs, then up to three nearly valid or hostile: validated as SPEC says, sent exactly, never leaked', { timeout: timeout(RUNS) }, async () => {
+  it('valid inputs, then up to three nearly valid or hostile: validated as SPEC says, sent exactly, never leaked', {
+    timeout: timeout(RUNS),
+  }, async () => {
     await fc.assert(fc.asyncProperty(mostlyValid(action), check), { numRuns: RUNS, ...SEED });
   });
 

@@ -7,7 +7,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { callWeChat } from '../src/client.ts';
 import { inert } from '../src/log.ts';
 import { excerpt, redact } from '../src/redact.ts';
-import { COMPONENT_TOKEN, CREATE_SERVICE, describeFailure, LIST_SERVICES, outcomeOf, ridOf, tcbCodeOf, tokensIn, withoutRid } from '../src/wechat.ts';
+import {
+  COMPONENT_TOKEN,
+  CREATE_SERVICE,
+  describeFailure,
+  LIST_SERVICES,
+  outcomeOf,
+  ridOf,
+  tcbCodeOf,
+  tokensIn,
+  withoutRid,
+} from '../src/wechat.ts';
 import { recordingLog } from './fixtures.ts';
 
 const SIZE = 1_000_000;
@@ -41,9 +51,11 @@ const clean = (text: string) => redact(text, SECRETS);
 const answering = (text: string) => async () => ({ status: 200, statusText: 'OK', contentEncoding: '', text });
 /** A whole answer as callWeChat reads it: JSON.parse, the schema, the token scan, the excerpt and the debug line. */
 const read = (call: typeof LIST_SERVICES | typeof COMPONENT_TOKEN, body: string) =>
-  callWeChat({ base: new URL('http://127.0.0.1:9'), token: 't', timeoutSeconds: 1, maxAttempts: 1, log: recordingLog(), post: answering(body) }, call, {}).catch(
-    () => undefined,
-  );
+  callWeChat(
+    { base: new URL('http://127.0.0.1:9'), token: 't', timeoutSeconds: 1, maxAttempts: 1, log: recordingLog(), post: answering(body) },
+    call,
+    {},
+  ).catch(() => undefined);
 
 export const FUNCTIONS: Record<string, (text: string) => unknown> = {
   ridOf,
@@ -54,7 +66,8 @@ export const FUNCTIONS: Record<string, (text: string) => unknown> = {
   excerpt: (text) => excerpt(text, clean),
   inert,
   'outcomeOf (errmsg and rid)': (text) => outcomeOf({ errcode: 1, errmsg: text }, clean),
-  'describeFailure (an undocumented errcode)': (text) => describeFailure(CREATE_SERVICE, outcomeOf({ errcode: 89999, errmsg: text }, clean)),
+  'describeFailure (an undocumented errcode)': (text) =>
+    describeFailure(CREATE_SERVICE, outcomeOf({ errcode: 89999, errmsg: text }, clean)),
   'describeFailure (61004: the IP)': (text) => describeFailure(CREATE_SERVICE, outcomeOf({ errcode: 61004, errmsg: text }, clean)),
   'callWeChat reading it as a body': (text) => read(LIST_SERVICES, text),
   'callWeChat reading it as an errmsg': (text) => read(LIST_SERVICES, JSON.stringify({ errcode: 89999, errmsg: text })),

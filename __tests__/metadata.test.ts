@@ -16,9 +16,23 @@ const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const COMMON_LEADING = ['access_token', 'component_appid', 'component_appsecret', 'component_verify_ticket', 'env_id', 'service_name'];
 const COMMON_TRAILING = ['api_base_url', 'timeout_seconds', 'max_attempts', 'dry_run'];
 const COMMON_OUTPUTS = ['errcode', 'errmsg', 'rid', 'env_id', 'service_name'];
-const SPEC: Record<ActionName, { inputs: string[]; outputs: string[]; required: string[]; defaults: Record<string, string>; code: ActionInputs<unknown> }> = {
+const SPEC: Record<
+  ActionName,
+  { inputs: string[]; outputs: string[]; required: string[]; defaults: Record<string, string>; code: ActionInputs<unknown> }
+> = {
   create: {
-    inputs: [...COMMON_LEADING, 'is_public', 'image_repo', 'remark', 'es_info', 'log_type', 'vpc_info', 'public_access', 'if_exists', ...COMMON_TRAILING],
+    inputs: [
+      ...COMMON_LEADING,
+      'is_public',
+      'image_repo',
+      'remark',
+      'es_info',
+      'log_type',
+      'vpc_info',
+      'public_access',
+      'if_exists',
+      ...COMMON_TRAILING,
+    ],
     outputs: [...COMMON_OUTPUTS, 'created', 'existed'],
     required: ['env_id', 'service_name', 'is_public'],
     defaults: { if_exists: 'skip' },
@@ -147,22 +161,36 @@ describe('README', () => {
     ['delete', 'The delete action'],
   ] as const)('has a section for the %s action with its own inputs and outputs in table rows', (action, heading) => {
     const text = section(heading);
-    expect(text).toContain(action === 'create' ? '`uses: our-org/create-cloudbase-service@v1`' : `\`uses: our-org/create-cloudbase-service/${action}@v1\``);
+    expect(text).toContain(
+      action === 'create' ? '`uses: our-org/create-cloudbase-service@v1`' : `\`uses: our-org/create-cloudbase-service/${action}@v1\``,
+    );
     const own = (names: string[], common: string[]) => (action === 'create' ? names : names.filter((name) => !common.includes(name)));
-    for (const name of own(SPEC[action].inputs, [...COMMON_LEADING, ...COMMON_TRAILING])) expect(text).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+    for (const name of own(SPEC[action].inputs, [...COMMON_LEADING, ...COMMON_TRAILING]))
+      expect(text).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
     for (const name of own(SPEC[action].outputs, COMMON_OUTPUTS)) expect(text).toMatch(new RegExp(`^\\| \`${name}\``, 'm'));
   });
 
   it('says where the actions run, and what a pull-request workflow on a self-hosted runner risks', () => {
     const text = section('Before you start');
-    for (const fact of ['node24', '2.327.1', '61004', 'self-hosted runner', 'fixed egress IP', 'fork', 'require approval', 'private repositories', "Dependabot's pull requests get no secrets"]) {
+    for (const fact of [
+      'node24',
+      '2.327.1',
+      '61004',
+      'self-hosted runner',
+      'fixed egress IP',
+      'fork',
+      'require approval',
+      'private repositories',
+      "Dependabot's pull requests get no secrets",
+    ]) {
       expect(text).toContain(fact);
     }
   });
 
   it('explains tokens as platforms hold them (SPEC §1.6)', () => {
     const text = section('Tokens in practice');
-    for (const fact of ['2 hours', 'every 10 minutes', 'about 5 minutes later', 'token service', '::add-mask::', 'component_verify_ticket']) expect(text).toContain(fact);
+    for (const fact of ['2 hours', 'every 10 minutes', 'about 5 minutes later', 'token service', '::add-mask::', 'component_verify_ticket'])
+      expect(text).toContain(fact);
   });
 
   it('says what the development machine needs, and where Node 24 comes from', () => {
@@ -203,7 +231,14 @@ describe('housekeeping', () => {
 
   it('SECURITY.md names every secret the action masks and how to report a vulnerability', () => {
     const security = read('SECURITY.md');
-    for (const name of ['access_token', 'component_appsecret', 'component_verify_ticket', 'component_access_token', 'es_info', 'HTTPS_PROXY']) {
+    for (const name of [
+      'access_token',
+      'component_appsecret',
+      'component_verify_ticket',
+      'component_access_token',
+      'es_info',
+      'HTTPS_PROXY',
+    ]) {
       expect(security).toContain(`\`${name}\``);
     }
     expect(security).toContain('Report a vulnerability');

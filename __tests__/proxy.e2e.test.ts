@@ -76,13 +76,42 @@ function makeCertificates(dir: string): { caFile: string; key: Buffer; cert: Buf
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ecKey, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2',
-    '-subj', '/CN=create-cloudbase-service test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=create-cloudbase-service test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   openssl('req', ...ecKey, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${WECHAT}`);
   writeFileSync(file('server.ext'), `subjectAltName=DNS:${WECHAT}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'),
-    '-CAcreateserial', '-days', '2', '-extfile', file('server.ext'), '-out', file('server.crt'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file('server.ext'),
+    '-out',
+    file('server.crt'),
+  );
   return { caFile: file('ca.crt'), key: readFileSync(file('server.key')), cert: readFileSync(file('server.crt')) };
 }
 
@@ -184,7 +213,12 @@ describe('HTTPS_PROXY', () => {
     const run = await act({ ...inputs, dry_run: 'true' }, { HTTPS_PROXY: proxyUrl() });
     expect(run.exitCode).toBe(0);
     expect(masks(run)).toEqual([TOKEN, PROXY_PASSWORD_IN_URL, PROXY_PASSWORD]);
-    expect(run.stdout.split('\n').slice(0, 3).every((line) => line.startsWith('::add-mask::'))).toBe(true);
+    expect(
+      run.stdout
+        .split('\n')
+        .slice(0, 3)
+        .every((line) => line.startsWith('::add-mask::')),
+    ).toBe(true);
   });
 
   it('says so when the proxy refuses the credentials, and sends nothing to WeChat', async () => {
@@ -214,10 +248,7 @@ describe('HTTPS_PROXY', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as net.AddressInfo;
     try {
-      const run = await act(
-        { ...inputs, timeout_seconds: '1', max_attempts: '1' },
-        { HTTPS_PROXY: proxyUrl(PROXY_PASSWORD_IN_URL, port) },
-      );
+      const run = await act({ ...inputs, timeout_seconds: '1', max_attempts: '1' }, { HTTPS_PROXY: proxyUrl(PROXY_PASSWORD_IN_URL, port) });
       expect(run.exitCode).toBe(1);
       expect(run.durationMs).toBeLessThan(5000);
       expect(errors(run)).toEqual([

@@ -86,7 +86,10 @@ function throwawayRepo(changelog = CHANGELOG) {
   git('init', '--quiet', '--initial-branch=main');
   writeFileSync(join(dir, 'package.json'), PACKAGE_JSON);
   writeFileSync(join(dir, 'package-lock.json'), PACKAGE_LOCK);
-  writeFileSync(join(dir, 'CHANGELOG.md'), '# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-01-05\n\n### Added\n\n- The first release.\n');
+  writeFileSync(
+    join(dir, 'CHANGELOG.md'),
+    '# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-01-05\n\n### Added\n\n- The first release.\n',
+  );
   git('add', '.');
   git('commit', '--quiet', '-m', 'Release 1.0.0');
   git('tag', '--annotate', '-m', 'Release 1.0.0', 'v1.0.0');
@@ -154,14 +157,21 @@ All notable changes are listed here.
 `);
     expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'throwaway', version: '1.1.0' });
     expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe(PACKAGE_JSON.replace('"version": "1.0.0"', '"version": "1.1.0"'));
-    expect(JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'))).toMatchObject({ version: '1.1.0', packages: { '': { version: '1.1.0' } } });
+    expect(JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'))).toMatchObject({
+      version: '1.1.0',
+      packages: { '': { version: '1.1.0' } },
+    });
 
     // One new commit on main, with exactly those files, and a clean tree.
     const commit = git('rev-parse', 'HEAD');
     expect(made.commit).toBe(commit);
     expect(git('rev-parse', 'HEAD^')).toBe(before);
     expect(git('log', '-1', '--format=%s')).toBe('Release 1.1.0');
-    expect(git('show', '--name-only', '--format=', 'HEAD').split('\n').sort()).toEqual(['CHANGELOG.md', 'package-lock.json', 'package.json']);
+    expect(git('show', '--name-only', '--format=', 'HEAD').split('\n').sort()).toEqual([
+      'CHANGELOG.md',
+      'package-lock.json',
+      'package.json',
+    ]);
     expect(git('status', '--porcelain', '--untracked-files=all')).toBe('');
     expect(git('symbolic-ref', '--short', 'HEAD')).toBe('main');
 
@@ -230,7 +240,11 @@ All notable changes are listed here.
       },
       /^the working tree is not clean \(notes\.txt\)/,
     ],
-    ['a stale dist/', () => ({ checkDist: () => STALE }), /^dist\/ is not a fresh build of src\/: index\.js differ\. Run `npm run build` and commit dist\/\.$/],
+    [
+      'a stale dist/',
+      () => ({ checkDist: () => STALE }),
+      /^dist\/ is not a fresh build of src\/: index\.js differ\. Run `npm run build` and commit dist\/\.$/,
+    ],
     [
       'a dist/ that cannot be built',
       () => ({
@@ -261,13 +275,20 @@ All notable changes are listed here.
     [
       'a version CHANGELOG.md already has',
       ({ git, dir }) => {
-        writeFileSync(join(dir, 'CHANGELOG.md'), CHANGELOG.replace('## [1.0.0]', '## [1.1.0] - 2026-10-01\n\n- Written by hand.\n\n## [1.0.0]'));
+        writeFileSync(
+          join(dir, 'CHANGELOG.md'),
+          CHANGELOG.replace('## [1.0.0]', '## [1.1.0] - 2026-10-01\n\n- Written by hand.\n\n## [1.0.0]'),
+        );
         git('commit', '--quiet', '-am', 'A section by hand');
         return {};
       },
       /^CHANGELOG\.md already has a "## \[1\.1\.0\]" section$/,
     ],
-    ['a version older than the latest release', () => ({ version: '0.9.0' }), /^0\.9\.0 is not newer than 1\.0\.0, the latest release in CHANGELOG\.md$/],
+    [
+      'a version older than the latest release',
+      () => ({ version: '0.9.0' }),
+      /^0\.9\.0 is not newer than 1\.0\.0, the latest release in CHANGELOG\.md$/,
+    ],
     [
       'a tag that already exists',
       ({ git }) => {
@@ -344,7 +365,9 @@ All notable changes are listed here.
 describe('changelogForRelease', () => {
   it('keeps text before the first section and the file without a trailing section', () => {
     const changelog = '# Changelog\n\n## [Unreleased]\n\n- One thing.\n';
-    expect(changelogForRelease(changelog, '0.1.0', DATE)).toBe('# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-10-12\n\n- One thing.\n');
+    expect(changelogForRelease(changelog, '0.1.0', DATE)).toBe(
+      '# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-10-12\n\n- One thing.\n',
+    );
   });
 
   it('links the first release to its tag when there is no earlier one to compare with', () => {
@@ -359,7 +382,9 @@ describe('changelogForRelease', () => {
     const lines = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8').split('\n');
     expect(findSection(lines, 'Unreleased')).toBeDefined();
     expect(lines.filter((line) => line.startsWith('## [') && !/^## \[Unreleased\]$/.test(line))).toEqual(
-      releasedVersions(lines).map((version) => expect.stringMatching(new RegExp(`^## \\[${version.replaceAll('.', '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}$`))),
+      releasedVersions(lines).map((version) =>
+        expect.stringMatching(new RegExp(`^## \\[${version.replaceAll('.', '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}$`)),
+      ),
     );
   });
 });
@@ -379,7 +404,8 @@ describe('release notes (tools/release-notes.ts)', () => {
     temporary.push(dir);
     const path = join(dir, 'CHANGELOG.md');
     writeFileSync(path, released);
-    const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'tools', 'release-notes.ts'), ...args], { encoding: 'utf8' });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'tools', 'release-notes.ts'), ...args], { encoding: 'utf8' });
 
     for (const version of ['1.1.0', 'v1.1.0']) {
       const ok = run(version, path);

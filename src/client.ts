@@ -51,12 +51,7 @@ export interface Answered<A> {
  * or the call only reads. A write that was sent and got no WeChat answer throws
  * OutcomeUnknown: only a read of what is there can tell what happened (see `writeOnce`).
  */
-export async function callWeChat<A extends WeChatAnswer>(
-  api: Api,
-  call: Call<A>,
-  body: unknown,
-  used = 0,
-): Promise<Answered<A>> {
+export async function callWeChat<A extends WeChatAnswer>(api: Api, call: Call<A>, body: unknown, used = 0): Promise<Answered<A>> {
   const budget = api.maxAttempts;
   const { log } = api;
   const where = endpoint(api.base, call);

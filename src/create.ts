@@ -47,7 +47,9 @@ export async function run(): Promise<void> {
     const before = await lookUp(api, inputs);
     if (before.exists) return alreadyThere(inputs, before.outcome, step);
     report.outputs['existed'] = 'false';
-    log.info(`Service "${serviceName}" is not in environment "${envId}"${before.canLook ? '' : ' as far as the action can tell'}: creating it.`);
+    log.info(
+      `Service "${serviceName}" is not in environment "${envId}"${before.canLook ? '' : ' as far as the action can tell'}: creating it.`,
+    );
 
     const found: ReadBack = async () => (await findService(api, envId, serviceName)).exists;
     const cannotLook: ReadBack = () => Promise.reject(new Error(`${LIST_SERVICES.name} is not available to this platform`));
@@ -98,7 +100,9 @@ async function lookUp(api: Api, inputs: CreateInputs): Promise<Before> {
 async function nameClash(api: Api, inputs: CreateInputs, refused: Outcome, canLook: boolean): Promise<Outcome | undefined> {
   if (!canLook || ERRCODES[refused.errcode] !== undefined) return undefined;
   const code = tcbCodeOf(refused.errmsg);
-  api.log.info(`The create was refused with errcode ${refused.errcode}${code !== '' ? ` (${code})` : ''}: looking again whether the service is there.`);
+  api.log.info(
+    `The create was refused with errcode ${refused.errcode}${code !== '' ? ` (${code})` : ''}: looking again whether the service is there.`,
+  );
   try {
     const { exists, outcome } = await findService(api, inputs.envId, inputs.serviceName);
     return exists ? outcome : undefined;

@@ -72,7 +72,8 @@ export async function run(): Promise<void> {
     for (const [index, { version_name: version }] of versions.entries()) {
       const withService = index === versions.length - 1;
       log.info(`Deleting version "${version}" (${index + 1} of ${versions.length})${withService ? ', and with it the service' : ''}.`);
-      const versionGone: ReadBack = async () => (await gone()) || !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
+      const versionGone: ReadBack = async () =>
+        (await gone()) || !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
       last = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), versionGone);
     }
     if (last !== undefined) answered(report, last);
@@ -83,8 +84,10 @@ export async function run(): Promise<void> {
   });
 }
 
-const serviceGone = (api: Api, inputs: DeleteInputs): ReadBack => async () =>
-  !(await findService(api, inputs.envId, inputs.serviceName)).exists;
+const serviceGone =
+  (api: Api, inputs: DeleteInputs): ReadBack =>
+  async () =>
+    !(await findService(api, inputs.envId, inputs.serviceName)).exists;
 
 /** One delete, never repeated after it may have landed; its answer, or undefined when it was lost and a read showed it done. */
 async function deleteOnce<A extends WeChatAnswer>(api: Api, call: Call<A>, body: unknown, done: ReadBack): Promise<Outcome | undefined> {

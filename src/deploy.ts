@@ -6,14 +6,7 @@ import { answered, type Report } from './outputs.ts';
 import { findService, listVersions } from './services.ts';
 import { perform, type Action } from './step.ts';
 import { connect, showTokenRequest } from './token.ts';
-import {
-  CREATE_VERSION,
-  createVersionBody,
-  describeFailure,
-  VERSION_FAILED,
-  VERSION_RUNNING,
-  type VersionItem,
-} from './wechat.ts';
+import { CREATE_VERSION, createVersionBody, describeFailure, VERSION_FAILED, VERSION_RUNNING, type VersionItem } from './wechat.ts';
 
 export const DEPLOY: Action<DeployInputs['own']> = {
   name: 'create-cloudbase-service/deploy',
@@ -59,7 +52,9 @@ export async function run(): Promise<void> {
     } else {
       log.info(`The answer was lost (${written.lost}), but a new version is listed now: this run created it.`);
     }
-    log.info(`Created version ${version.name !== '' ? `"${version.name}"` : '(its name is not known yet)'}${report.outputs['rid'] ? ` (rid: ${report.outputs['rid']})` : ''}.`);
+    log.info(
+      `Created version ${version.name !== '' ? `"${version.name}"` : '(its name is not known yet)'}${report.outputs['rid'] ? ` (rid: ${report.outputs['rid']})` : ''}.`,
+    );
 
     let status: string;
     try {
@@ -115,7 +110,9 @@ class Version {
     if (this.name !== '') return versions.find((version) => version.version_name === this.name);
     const fresh = versions.filter((version) => !this.before.has(version.version_name));
     if (fresh.length > 1) {
-      this.api.log.warning(`More than one new version is listed (${fresh.map((v) => v.version_name).join(', ')}): following the first; another deploy ran at the same time.`);
+      this.api.log.warning(
+        `More than one new version is listed (${fresh.map((v) => v.version_name).join(', ')}): following the first; another deploy ran at the same time.`,
+      );
     }
     this.name = fresh[0]?.version_name ?? '';
     return fresh[0];
@@ -147,7 +144,10 @@ async function waitUntilDone(api: Api, version: Version, started: number, timeou
       log.warning(`Could not read the version's status (${(error as Error).message}); reading again.`);
     }
     const elapsed = Math.round((clock() - started) / 1000);
-    if (status !== last) log.info(`Version ${version.name !== '' ? `"${version.name}"` : '(not listed yet)'}: ${status || 'not listed yet'} (after ${elapsed} s)`);
+    if (status !== last)
+      log.info(
+        `Version ${version.name !== '' ? `"${version.name}"` : '(not listed yet)'}: ${status || 'not listed yet'} (after ${elapsed} s)`,
+      );
     last = status;
     if (status === VERSION_RUNNING || status === VERSION_FAILED) return status;
     const left = deadline - clock();

@@ -38,8 +38,7 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
   const agent = agentFor(url);
   return new Promise((resolve, reject) => {
     let sent = false;
-    const fail = (error: unknown, timedOut = false) =>
-      reject(new TransportError(describeNetworkError(error), sent, timedOut));
+    const fail = (error: unknown, timedOut = false) => reject(new TransportError(describeNetworkError(error), sent, timedOut));
 
     const request = transport.request(url, {
       method: 'POST',

@@ -52,7 +52,10 @@ function jsonObject<T extends z.ZodMiniType>(shape: T) {
     ),
     z.pipe(
       z.transform((value: string): unknown => JSON.parse(value)),
-      z.pipe(z.custom<unknown>((value) => isObject(value), 'expected a JSON object'), shape),
+      z.pipe(
+        z.custom<unknown>((value) => isObject(value), 'expected a JSON object'),
+        shape,
+      ),
     ),
   );
 }
@@ -283,10 +286,7 @@ function article(expected: string): string {
 /** The allowed key a typo most likely meant: same letters once case and separators are ignored, or one edit away. */
 function closest(key: string, allowed: readonly string[]): string | undefined {
   const fold = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '');
-  return (
-    allowed.find((name) => fold(name) === fold(key)) ??
-    allowed.find((name) => editDistance(fold(name), fold(key)) <= 1)
-  );
+  return allowed.find((name) => fold(name) === fold(key)) ?? allowed.find((name) => editDistance(fold(name), fold(key)) <= 1);
 }
 
 function editDistance(a: string, b: string): number {
@@ -366,7 +366,8 @@ const imageSecretInfoSchema = z.strictObject({
 const envParamsSchema = z.custom<Record<string, string>>().check(
   z.superRefine((value, context) => {
     for (const [key, item] of Object.entries(value)) {
-      if (typeof item !== 'string') context.issues.push({ code: 'invalid_type', expected: 'string', input: item, path: [key], message: '' });
+      if (typeof item !== 'string')
+        context.issues.push({ code: 'invalid_type', expected: 'string', input: item, path: [key], message: '' });
     }
   }),
 );
@@ -396,7 +397,9 @@ export const DEPLOY_INPUTS = defineInputs({
   json: { image_secret_info: { schema: imageSecretInfoSchema, secrets: ['password'] } },
   across: (raw) => {
     // Compared once both are valid, each given or its default; an invalid one has its own line.
-    const [min, max] = [raw['min_num'] || String(MIN_NUM), raw['max_num'] || String(MAX_NUM)].map((value) => instances.safeParse(value).data);
+    const [min, max] = [raw['min_num'] || String(MIN_NUM), raw['max_num'] || String(MAX_NUM)].map(
+      (value) => instances.safeParse(value).data,
+    );
     return min !== undefined && max !== undefined && min > max
       ? [`min_num: must not be more than max_num (min_num ${min}, max_num ${max})`]
       : [];

@@ -39,7 +39,7 @@ export function setOutputs(report: Report, log: Log): void {
   } catch (error) {
     log.error(
       `Could not write the step's outputs (${reasonOf(error)}): later steps will not see them; ` +
-        'the runner\'s GITHUB_OUTPUT file must exist and be writable',
+        "the runner's GITHUB_OUTPUT file must exist and be writable",
     );
   }
 }
@@ -61,7 +61,13 @@ export async function writeSummary(report: Report, log: Log): Promise<void> {
     await core.summary
       .emptyBuffer()
       .addHeading(escapeHtml(report.title), 3)
-      .addTable([[{ data: 'Field', header: true }, { data: 'Value', header: true }], ...rows])
+      .addTable([
+        [
+          { data: 'Field', header: true },
+          { data: 'Value', header: true },
+        ],
+        ...rows,
+      ])
       .write();
   } catch (error) {
     // Failing to write the summary must not change the step's result.

@@ -48,8 +48,7 @@ const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': 
  * `%253D` (twice encoded), `&amp;access_token=…` (HTML), `"access_token":"…"` (JSON). The
  * value ends where the parameter would: at a separator, raw or encoded.
  */
-const TOKEN_PARAMETER =
-  /(access_token(?:=|%3D|%253D|\\u003d|&#61;|&#x3d;|\\?"\s{0,8}:\s{0,8}\\?"))(?:(?!%26|%2526)[^&\s"'#<>\\,;)\]}])+/gi;
+const TOKEN_PARAMETER = /(access_token(?:=|%3D|%253D|\\u003d|&#61;|&#x3d;|\\?"\s{0,8}:\s{0,8}\\?"))(?:(?!%26|%2526)[^&\s"'#<>\\,;)\]}])+/gi;
 
 /** `text` with every secret, in every form, and every access_token value replaced by ***. */
 export function redact(text: string, secrets: readonly string[]): string {

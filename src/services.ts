@@ -28,22 +28,32 @@ export interface Lookup {
 /** Whether `serviceName` is listed in `envId`: page until found, an empty page, or `total` items. */
 export async function findService(api: Api, envId: string, serviceName: string): Promise<Lookup> {
   let exists = false;
-  const outcome = await pageThrough(api, LIST_SERVICES, (offset) => listServicesBody(envId, offset), (answer) => {
-    const page = answer.cslist ?? [];
-    exists = page.some((service) => service.server_name === serviceName);
-    return { items: page.length, total: answer.total, done: exists };
-  });
+  const outcome = await pageThrough(
+    api,
+    LIST_SERVICES,
+    (offset) => listServicesBody(envId, offset),
+    (answer) => {
+      const page = answer.cslist ?? [];
+      exists = page.some((service) => service.server_name === serviceName);
+      return { items: page.length, total: answer.total, done: exists };
+    },
+  );
   return { exists, outcome };
 }
 
 /** Every version of a service, as getcsversionlist lists them. */
 export async function listVersions(api: Api, envId: string, serviceName: string): Promise<VersionItem[]> {
   const versions: VersionItem[] = [];
-  await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
-    const page = answer.items ?? [];
-    versions.push(...page);
-    return { items: page.length, total: answer.total, done: false };
-  });
+  await pageThrough(
+    api,
+    LIST_VERSIONS,
+    (offset) => listVersionsBody(envId, serviceName, offset),
+    (answer) => {
+      const page = answer.items ?? [];
+      versions.push(...page);
+      return { items: page.length, total: answer.total, done: false };
+    },
+  );
   return versions;
 }
 
@@ -69,7 +79,9 @@ async function pageThrough<A extends WeChatAnswer>(
     const total = Number(page.total ?? Infinity);
     if (page.done || page.items === 0 || offset >= total) return outcome;
     if (pages >= MAX_PAGES) {
-      throw new CallFailed(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
+      throw new CallFailed(
+        `${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`,
+      );
     }
   }
 }

@@ -36,7 +36,7 @@ export async function obtainComponentToken(
     // Each exchange may end the platform's previous token about 5 minutes later (SPEC §1.6).
     api.log.notice(
       'Obtained a new component_access_token (masked). WeChat may end the previous token about 5 minutes later: ' +
-        'if the platform\'s own backend uses it, pass access_token from the platform\'s token service instead.',
+        "if the platform's own backend uses it, pass access_token from the platform's token service instead.",
     );
     return token;
   }

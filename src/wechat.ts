@@ -286,7 +286,10 @@ export const ERRCODES: Readonly<Record<number, Known>> = {
     'empty post data',
     'WeChat received an empty body: check that api_base_url does not point at a gateway that drops request bodies',
   ),
-  45009: known('reach max api daily quota limit', 'the daily API quota is used up: wait for it to reset, or clear it with the clear_quota API'),
+  45009: known(
+    'reach max api daily quota limit',
+    'the daily API quota is used up: wait for it to reset, or clear it with the clear_quota API',
+  ),
   47001: known(
     'data format error',
     'WeChat could not read the body as JSON: check that no gateway between the runner and WeChat rewrites the request',

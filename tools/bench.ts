@@ -55,7 +55,8 @@ const { values: args } = parseArgs({
 // Neither flag: both sections.
 const sections = { startup: args.startup || !args.polling, polling: args.polling || !args.startup };
 const normalAfter = args['normal-after'].split(',').map(Number);
-if (normalAfter.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`--normal-after: give seconds above 0, e.g. 3,8,20 (not ${args['normal-after']})`);
+if (normalAfter.some((n) => !Number.isFinite(n) || n <= 0))
+  throw new Error(`--normal-after: give seconds above 0, e.g. 3,8,20 (not ${args['normal-after']})`);
 const runs = Number(args.runs);
 const warmup = Number(args.warmup);
 const bundle = args.bundle;
@@ -130,11 +131,15 @@ async function startupBudget(): Promise<boolean> {
     [`(a) ${relative(ROOT, bundle)}`, `${a.toFixed(1)} ms`, `${peak.toFixed(1)} MB`],
     ['(b) floor: Node built-ins only', `${b.toFixed(1)} ms`, `${Math.max(...rss.floor).toFixed(1)} MB`],
   ];
-  console.log(`Startup budget: Node ${execFileSync(NODE24, ['--version'], { encoding: 'utf8' }).trim()}, ${runs} runs each after ${warmup} warm-up runs, fake WeChat API on 127.0.0.1\n`);
+  console.log(
+    `Startup budget: Node ${execFileSync(NODE24, ['--version'], { encoding: 'utf8' }).trim()}, ${runs} runs each after ${warmup} warm-up runs, fake WeChat API on 127.0.0.1\n`,
+  );
   for (const [name, wall, memory] of rows) console.log(`${name.padEnd(36)}${wall.padStart(12)}${memory.padStart(12)}`);
   console.log('');
   console.log(`ratio a/b     ${ratio.toFixed(2)}   (target ≤ ${TARGET_RATIO})   ${verdict(ratio <= TARGET_RATIO)}`);
-  console.log(`bundle        ${size.toLocaleString('en')} bytes   (target < ${TARGET_BUNDLE_BYTES.toLocaleString('en')})   ${verdict(size < TARGET_BUNDLE_BYTES)}`);
+  console.log(
+    `bundle        ${size.toLocaleString('en')} bytes   (target < ${TARGET_BUNDLE_BYTES.toLocaleString('en')})   ${verdict(size < TARGET_BUNDLE_BYTES)}`,
+  );
   console.log(`peak RSS (a)  ${peak.toFixed(1)} MB   (target < ${TARGET_RSS_MB} MB)   ${verdict(peak < TARGET_RSS_MB)}`);
   return ratio <= TARGET_RATIO && size < TARGET_BUNDLE_BYTES && peak < TARGET_RSS_MB;
 }
@@ -184,7 +189,13 @@ async function polled(seconds: number): Promise<Polled> {
     run = await runAction({
       action: 'deploy',
       entry: args['deploy-bundle'],
-      inputs: { access_token: inputs.access_token, env_id: inputs.env_id, service_name: 'bench', image_url: 'ccr.ccs.tencentyun.com/bench/app:1', api_base_url: fake.url },
+      inputs: {
+        access_token: inputs.access_token,
+        env_id: inputs.env_id,
+        service_name: 'bench',
+        image_url: 'ccr.ccs.tencentyun.com/bench/app:1',
+        api_base_url: fake.url,
+      },
       killAfterMs: (seconds + 120) * 1000,
     });
     endedAt = performance.now();
@@ -192,7 +203,9 @@ async function polled(seconds: number): Promise<Polled> {
     clearInterval(watch);
   }
   if (run.exitCode !== 0 || run.outputs['status'] !== 'normal' || createdAt === undefined) {
-    throw new Error(`${relative(ROOT, args['deploy-bundle'])} did not deploy (exit ${run.exitCode}, status "${run.outputs['status']}"): ${run.stderr}`);
+    throw new Error(
+      `${relative(ROOT, args['deploy-bundle'])} did not deploy (exit ${run.exitCode}, status "${run.outputs['status']}"): ${run.stderr}`,
+    );
   }
   // The list before the create, then the polls.
   const calls = fake.requestsTo(LIST_VERSIONS_PATH).length;
@@ -214,7 +227,14 @@ async function pollingCost(): Promise<boolean> {
   );
   const table: string[][] = [
     ['N', 'ended after', 'target', 'calls', 'expected max', ''],
-    ...rows.map((row) => [`${row.seconds} s`, s(row.endedMs), `≤ ${s(row.targetMs)}`, String(row.calls), String(row.expectedCalls), row.ok ? 'ok' : 'MISSED']),
+    ...rows.map((row) => [
+      `${row.seconds} s`,
+      s(row.endedMs),
+      `≤ ${s(row.targetMs)}`,
+      String(row.calls),
+      String(row.expectedCalls),
+      row.ok ? 'ok' : 'MISSED',
+    ]),
   ];
   for (const [n = '', ...cells] of table) console.log(`${n.padEnd(8)}${cells.map((cell) => cell.padStart(14)).join('')}`);
   return rows.every((row) => row.ok);

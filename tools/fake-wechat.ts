@@ -404,7 +404,9 @@ export class FakeWeChat {
       case 'html-502':
         response
           .writeHead(502, { 'Content-Type': 'text/html' })
-          .end('<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n');
+          .end(
+            '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n',
+          );
         return;
       case 'echo-url-502':
         response

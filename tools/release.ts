@@ -200,7 +200,14 @@ export function release(options: ReleaseOptions): Release {
     git('tag', '--annotate', '-m', `Release ${version}`, tag, commit);
     tagged = true;
     git('tag', '--force', '--annotate', '-m', `${majorTag} is ${tag}`, majorTag, commit);
-    return { version, tag, majorTag, commit, previousMajor, push: `git push origin ${branch} ${tag} && git push --force origin ${majorTag}` };
+    return {
+      version,
+      tag,
+      majorTag,
+      commit,
+      previousMajor,
+      push: `git push origin ${branch} ${tag} && git push --force origin ${majorTag}`,
+    };
   } catch (error) {
     git('reset', '--quiet', '--hard', head);
     if (tagged) git('tag', '--delete', tag);

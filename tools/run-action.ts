@@ -250,7 +250,10 @@ export function leaks(run: ActionRun, secret: string): string[] {
  * JSON-escaped, base64, and each line of a multi-line secret that is long enough to find.
  */
 export function leakForms(secret: string): string[] {
-  const lines = secret.split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line.length >= 8);
+  const lines = secret
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length >= 8);
   const forms = [secret, ...(lines.length > 1 ? lines : [])].flatMap((value) => [
     value,
     encodeURIComponent(value),

@@ -30,7 +30,11 @@ function show(title: string, run: ActionRun): void {
   heading(title);
   console.log(renderLog(run.stdout).trimEnd());
   if (run.stderr.trim() !== '') console.log(`stderr:\n${run.stderr.trimEnd()}`);
-  console.log(`\nOutputs:\n${Object.entries(run.outputs).map(([name, value]) => `  ${name}=${value}`).join('\n')}`);
+  console.log(
+    `\nOutputs:\n${Object.entries(run.outputs)
+      .map(([name, value]) => `  ${name}=${value}`)
+      .join('\n')}`,
+  );
   console.log(`\nJob summary:\n${run.summary.trim()}`);
   console.log(`\nExit code ${run.exitCode} in ${Math.round(run.durationMs)} ms`);
 }
@@ -39,7 +43,9 @@ function show(title: string, run: ActionRun): void {
 function received(fake: FakeWeChat, from: number): void {
   console.log('\nWhat the fake WeChat API received:');
   for (const request of fake.requests.slice(from)) {
-    const query = Object.keys(request.query).map((name) => `${name}=***`).join('&');
+    const query = Object.keys(request.query)
+      .map((name) => `${name}=***`)
+      .join('&');
     console.log(`  ${request.method} ${request.path}${query !== '' ? `?${query}` : ''} ${request.body}`);
   }
 }
@@ -66,7 +72,11 @@ if (real) {
   };
   const steps: [string, ActionName, Record<string, string>][] = [
     ['1. create (pull request opened)', 'create', { ...common, is_public: 'true', remark: 'preview for pull request 42' }],
-    ['2. create again (a new push: the service is already there)', 'create', { ...common, is_public: 'true', remark: 'preview for pull request 42' }],
+    [
+      '2. create again (a new push: the service is already there)',
+      'create',
+      { ...common, is_public: 'true', remark: 'preview for pull request 42' },
+    ],
     [
       '3. deploy the pull request’s image',
       'deploy',

@@ -8303,8 +8303,7 @@ function article(expected) {
 /** The allowed key a typo most likely meant: same letters once case and separators are ignored, or one edit away. */
 function closest(key, allowed) {
     const fold = (s) => s.toLowerCase().replace(/[_\-\s]/g, '');
-    return (allowed.find((name) => fold(name) === fold(key)) ??
-        allowed.find((name) => editDistance(fold(name), fold(key)) <= 1));
+    return allowed.find((name) => fold(name) === fold(key)) ?? allowed.find((name) => editDistance(fold(name), fold(key)) <= 1);
 }
 function editDistance(a, b) {
     // Keys are short; a long one is no typo of an allowed key.
@@ -11285,7 +11284,7 @@ function setOutputs(report, log) {
     }
     catch (error) {
         log.error(`Could not write the step's outputs (${reasonOf(error)}): later steps will not see them; ` +
-            'the runner\'s GITHUB_OUTPUT file must exist and be writable');
+            "the runner's GITHUB_OUTPUT file must exist and be writable");
     }
 }
 /** The job summary: a small table a reviewer can read at a glance. */
@@ -11306,7 +11305,13 @@ async function writeSummary(report, log) {
         await summary
             .emptyBuffer()
             .addHeading(escapeHtml(report.title), 3)
-            .addTable([[{ data: 'Field', header: true }, { data: 'Value', header: true }], ...rows])
+            .addTable([
+            [
+                { data: 'Field', header: true },
+                { data: 'Value', header: true },
+            ],
+            ...rows,
+        ])
             .write();
     }
     catch (error) {
@@ -11489,7 +11494,7 @@ async function obtainComponentToken(api, credentials, nothingDone) {
         api.log.hide([token]);
         // Each exchange may end the platform's previous token about 5 minutes later (SPEC §1.6).
         api.log.notice('Obtained a new component_access_token (masked). WeChat may end the previous token about 5 minutes later: ' +
-            'if the platform\'s own backend uses it, pass access_token from the platform\'s token service instead.');
+            "if the platform's own backend uses it, pass access_token from the platform's token service instead.");
         return token;
     }
     if (outcome.errcode === 0)
