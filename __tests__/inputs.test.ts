@@ -140,9 +140,34 @@ describe('parseInputs', () => {
     ]);
   });
 
+  it('suggests the key a typo most likely meant: same letters in any case first, else one edit away, else none', () => {
+    const allowed = 'allowed keys: id, secret_name, ip, port, index, account, password';
+    expect(problems({ ...valid, es_info: '{"IP":"10.0.0.1"}' })).toEqual([`es_info: unknown key "IP" (did you mean "ip"?); ${allowed}`]);
+    expect(problems({ ...valid, es_info: '{"add":1}' })).toEqual([`es_info: unknown key "add"; ${allowed}`]);
+    expect(problems({ ...valid, es_info: '{"acount":"a"}' })).toEqual([
+      `es_info: unknown key "acount" (did you mean "account"?); ${allowed}`,
+    ]);
+  });
+
+  it('names the type a value inside JSON should have, with its article', () => {
+    expect(problems({ ...valid, vpc_info: '{"subnet_ids":"subnet-1"}', es_info: '{"index":1}' })).toEqual([
+      'es_info.index: expected a string',
+      'vpc_info.subnet_ids: expected an array',
+    ]);
+  });
+
   it('says where log_type and public_access belong when they are nested by mistake', () => {
     // The English doc indents them under es_info / vpc_info; they are top-level inputs.
     expect(problems({ ...valid, vpc_info: '{"public_access":1}' })[0]).toMatch(/^vpc_info: unknown key "public_access"/);
+  });
+
+  it('rejects null as a JSON input, and finds no password in it', () => {
+    expect(problems({ ...valid, es_info: 'null', vpc_info: 'null' })).toEqual([
+      'es_info: expected a JSON object',
+      'vpc_info: expected a JSON object',
+    ]);
+    expect(secretsIn(raw({ access_token: 'tok', es_info: 'null' }))).toEqual(['tok']);
+    expect(secretsIn(raw({ access_token: 'tok', es_info: '"password"' }))).toEqual(['tok']);
   });
 
   it('rejects JSON that is not an object, without echoing the text', () => {
@@ -155,11 +180,28 @@ describe('parseInputs', () => {
   });
 
   it('rejects an api_base_url with credentials, a query or a fragment', () => {
-    for (const url of ['https://user:pw@api.example.com', 'https://api.example.com/?access_token=x', 'https://a.example.com/#x']) {
+    for (const url of [
+      'https://user:pw@api.example.com',
+      'https://user@api.example.com',
+      'https://:pw@api.example.com',
+      'https://api.example.com/?access_token=x',
+      'https://a.example.com/#x',
+    ]) {
       expect(problems({ ...valid, api_base_url: url })).toEqual([
         'api_base_url: must not contain credentials, a query or a fragment (a proxy goes in HTTPS_PROXY)',
       ]);
     }
+  });
+
+  it('takes only http and https as the scheme of api_base_url', () => {
+    for (const url of ['xhttps://api.example.com', 'httpsx://api.example.com', 'ws://api.example.com']) {
+      expect(problems({ ...valid, api_base_url: url })).toEqual(['api_base_url: must be an http(s) URL, e.g. https://api.weixin.qq.com']);
+    }
+  });
+
+  it('hands over only the action’s own inputs that were given or have a default', () => {
+    const parsed = parseInputs(raw({ ...valid, remark: 'preview' }));
+    expect(parsed.ok && Object.keys(parsed.inputs.own).sort()).toEqual(['if_exists', 'is_public', 'remark']);
   });
 
   it('takes the three component inputs instead of access_token', () => {
@@ -181,6 +223,12 @@ describe('parseInputs', () => {
     ]);
     expect(problems({ ...valid, component_appsecret: 'sec' })).toEqual([
       'access_token: give either access_token or component_appid + component_appsecret + component_verify_ticket, not both (also given: component_appsecret)',
+    ]);
+    expect(problems({ ...valid, component_appid: 'wx1', component_appsecret: 'sec' })).toEqual([
+      'access_token: give either access_token or component_appid + component_appsecret + component_verify_ticket, not both (also given: component_appid, component_appsecret)',
+    ]);
+    expect(problems({ ...valid, access_token: '', component_appid: 'wx1', component_appsecret: 'sec' })).toEqual([
+      'component_verify_ticket: is required when component_appid, component_appsecret are given (or give access_token instead)',
     ]);
   });
 });
@@ -204,10 +252,11 @@ describe('secretsIn', () => {
   });
 
   it('for deploy: image_secret_info.password', () => {
-    expect(DEPLOY_INPUTS.secretsIn(raw({ access_token: 'tok', image_secret_info: '{"user_name":"u","password":"registry-pw"}' }, DEPLOY_INPUTS.names))).toEqual([
-      'tok',
-      'registry-pw',
-    ]);
+    expect(
+      DEPLOY_INPUTS.secretsIn(
+        raw({ access_token: 'tok', image_secret_info: '{"user_name":"u","password":"registry-pw"}' }, DEPLOY_INPUTS.names),
+      ),
+    ).toEqual(['tok', 'registry-pw']);
   });
 });
 
@@ -232,7 +281,21 @@ describe('service_name (SPEC §1.1)', () => {
 
   it('quotes at most 40 characters of a long name', () => {
     const [problem] = problems({ ...validInputs(), service_name: 'x'.repeat(300) });
-    expect(problem).toBe(`service_name: "${'x'.repeat(40)}…" is not a valid service name: use lowercase letters, digits and -, starting with a letter, at most 20 characters, e.g. "${'x'.repeat(20)}"`);
+    expect(problem).toBe(
+      `service_name: "${'x'.repeat(40)}…" is not a valid service name: use lowercase letters, digits and -, starting with a letter, at most 20 characters, e.g. "${'x'.repeat(20)}"`,
+    );
+  });
+
+  it('quotes a name of exactly 40 characters whole', () => {
+    const name = 'X'.repeat(40);
+    expect(problems({ ...validInputs(), service_name: name })[0]).toMatch(
+      new RegExp(`^service_name: "${name}" is not a valid service name: `),
+    );
+  });
+
+  it('suggests a name with one - where the given one has several', () => {
+    expect(validServiceName('pr--42')).toBe('pr-42');
+    expect(validServiceName('Release / v1')).toBe('release-v1');
   });
 
   it('derives a name that is itself valid', () => {
@@ -257,14 +320,17 @@ describe('if_exists and if_missing', () => {
   });
 
   it('reject anything else', () => {
-    expect(problems({ ...valid, if_exists: 'ignore' })).toEqual(['if_exists: must be skip (succeed when the service is already there) or fail']);
+    expect(problems({ ...valid, if_exists: 'ignore' })).toEqual([
+      'if_exists: must be skip (succeed when the service is already there) or fail',
+    ]);
     const remove = DELETE_INPUTS.parse(raw({ ...validInputs(), if_missing: 'true' }, DELETE_INPUTS.names));
     expect(remove.ok ? [] : remove.problems).toEqual(['if_missing: must be skip (succeed when the service is already gone) or fail']);
   });
 });
 
 describe('deploy inputs (SPEC §2)', () => {
-  const deploy = (values: Record<string, string>) => DEPLOY_INPUTS.parse(raw({ ...validInputs(), image_url: 'ccr.ccs.tencentyun.com/ns/app:1', ...values }, DEPLOY_INPUTS.names));
+  const deploy = (values: Record<string, string>) =>
+    DEPLOY_INPUTS.parse(raw({ ...validInputs(), image_url: 'ccr.ccs.tencentyun.com/ns/app:1', ...values }, DEPLOY_INPUTS.names));
   const deployProblems = (values: Record<string, string>) => {
     const parsed = deploy(values);
     return parsed.ok ? [] : parsed.problems;
@@ -352,6 +418,16 @@ describe('deploy inputs (SPEC §2)', () => {
       'image_secret_info: unknown key "username" (did you mean "user_name"?); allowed keys: registry_server, user_name, password, email',
       'wait: must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
       'wait_timeout_seconds: must be a whole number from 1 to 21600',
+    ]);
+  });
+
+  it('takes numbers written plainly only: no sign, exponent or trailing text', () => {
+    expect(deployProblems({ cpu: '+0.5', mem: '0.5x', policy_threshold: '1e3', container_port: '+80', flow_ratio: '50%' })).toEqual([
+      'container_port: must be a whole number from 1 to 65535',
+      'cpu: must be a number greater than 0, e.g. 0.25 or 2',
+      'mem: must be a number greater than 0, e.g. 0.25 or 2',
+      'policy_threshold: must be a number greater than 0, e.g. 0.25 or 2',
+      'flow_ratio: must be a whole number from 0 to 100',
     ]);
   });
 

@@ -60,6 +60,14 @@ describe('createLog', () => {
     expect(process.exitCode).toBe(1);
   });
 
+  it('registers a secret once, however often it is hidden', () => {
+    const written = capture();
+    const log = createLog();
+    log.hide(['repeated-secret']);
+    log.hide(['repeated-secret', 'another-secret']);
+    expect(written).toEqual(['::add-mask::repeated-secret\n', '::add-mask::another-secret\n']);
+  });
+
   it('cleans text for outputs without escaping it', () => {
     capture();
     const log = createLog();

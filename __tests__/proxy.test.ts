@@ -1,5 +1,12 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { callWeChat } from '../src/client.ts';
+import { postJson, TransportError } from '../src/http.ts';
 import { proxyFor, proxySecrets } from '../src/proxy.ts';
+import { LIST_SERVICES } from '../src/wechat.ts';
+import { closedPort, LIST_SERVICES_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { apiOn, TOKEN } from './fixtures.ts';
 
 describe('proxySecrets', () => {
   it('finds the password of every proxy variable, as written and decoded', () => {
@@ -15,6 +22,11 @@ describe('proxySecrets', () => {
 
   it('finds nothing without a password, and skips what is not a URL', () => {
     expect(proxySecrets({ HTTPS_PROXY: 'http://user@proxy:3128', HTTP_PROXY: 'http://[bad', NO_PROXY: 'x' })).toEqual([]);
+  });
+
+  it('reads HTTP_PROXY too, and takes a value without a scheme as http:// even when it holds :// further on', () => {
+    expect(proxySecrets({ HTTP_PROXY: 'http://user:upper-case@proxy.internal:3128' })).toEqual(['upper-case']);
+    expect(proxySecrets({ HTTPS_PROXY: 'user:pw-1@proxy.internal:3128/?next=http://x' })).toEqual(['pw-1']);
   });
 
   it('keeps a password that is not valid percent-encoding as written', () => {
@@ -34,5 +46,163 @@ describe('proxyFor', () => {
     expect(proxyFor(new URL('http://api.weixin.qq.com/x'))?.host).toBe('plain.internal:8080');
     expect(proxyFor(new URL('https://wechat.corp.example/x'))).toBeUndefined();
     expect(proxyFor(new URL('https://127.0.0.1:8443/x'))).toBeUndefined();
+  });
+
+  it('takes a proxy variable that names no host as no proxy', () => {
+    for (const name of ['https_proxy', 'no_proxy', 'NO_PROXY']) vi.stubEnv(name, '');
+    vi.stubEnv('HTTPS_PROXY', 'file:///var/run/proxy');
+    expect(proxyFor(new URL('https://api.weixin.qq.com/x'))).toBeUndefined();
+  });
+});
+
+/**
+ * agentFor through a CONNECT proxy on 127.0.0.1 that tunnels every target to the fake WeChat
+ * API (plain HTTP, so the request inside the tunnel can be read). The target's name is not a
+ * loopback one: @actions/http-client never sends those through a proxy.
+ */
+describe('agentFor, through a proxy', () => {
+  const USER = 'ci-runner';
+  const PASSWORD = 'p@ss:word';
+  const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+  interface Connect {
+    target: string;
+    host: string | undefined;
+    authorization: string | undefined;
+  }
+  let fake: FakeWeChat;
+  let proxy: net.Server;
+  let proxyPort: number;
+  let connects: Connect[];
+  /** How the proxy answers CONNECT: tunnel to the fake, refuse with a status, or answer the request itself. */
+  let mode: { kind: 'tunnel' } | { kind: 'refuse'; status: string } | { kind: 'answer-at-once'; answer: string };
+  const sockets = new Set<net.Socket>();
+
+  beforeAll(async () => {
+    fake = await startFakeWeChat();
+    const server = http.createServer((_request, response) => void response.writeHead(405).end());
+    server.on('connect', (request: http.IncomingMessage, client: net.Socket) => {
+      sockets.add(client);
+      connects.push({ target: request.url ?? '', host: request.headers.host, authorization: request.headers['proxy-authorization'] });
+      if (mode.kind === 'refuse') return void client.end(`HTTP/1.1 ${mode.status}\r\n\r\n`);
+      // The answer in the same packet as the tunnel's: the client must read it as the first bytes from the target.
+      if (mode.kind === 'answer-at-once') return void client.write(`HTTP/1.1 200 Connection Established\r\n\r\n${mode.answer}`);
+      const upstream = net.connect(Number(new URL(fake.url).port), '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    proxy = server;
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyPort = (proxy.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => proxy.close(resolve));
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.reset();
+    connects = [];
+    mode = { kind: 'tunnel' };
+    for (const name of ['https_proxy', 'http_proxy', 'no_proxy', 'NO_PROXY', 'HTTPS_PROXY']) vi.stubEnv(name, '');
+    vi.stubEnv('HTTP_PROXY', `http://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${proxyPort}`);
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  const BODY = '{"env":"env-1","offset":0,"limit":20}';
+  const target = (host = 'wechat.internal') =>
+    new URL(`http://${host}:${new URL(fake.url).port}${LIST_SERVICES_PATH}?access_token=${TOKEN}`);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.fail('expected the request to fail'),
+      (error: unknown) => error as TransportError,
+    );
+
+  it('opens a tunnel to host:port with the decoded basic credentials, then sends the request inside it, without them', async () => {
+    const answer = await postJson(target(), BODY, 5000);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ errcode: 0, total: 0, cslist: [] });
+    const where = `wechat.internal:${new URL(fake.url).port}`;
+    expect(connects).toEqual([{ target: where, host: where, authorization: BASIC }]);
+    const [request] = fake.requests;
+    expect(request?.path).toBe(LIST_SERVICES_PATH);
+    expect(request?.query).toEqual({ access_token: TOKEN });
+    expect(request?.headers.host).toBe(where);
+    expect(request?.headers['proxy-authorization']).toBeUndefined();
+    expect(request?.body).toBe(BODY);
+  });
+
+  it('callWeChat names the proxy that carries a call, never its credentials', async () => {
+    const api = apiOn(fake, { base: new URL(`http://wechat.internal:${new URL(fake.url).port}`) });
+    const { outcome } = await callWeChat(api, LIST_SERVICES, JSON.parse(BODY));
+    expect(outcome.errcode).toBe(0);
+    expect(api.log.lines[0]).toBe(
+      `debug: POST http://wechat.internal:${new URL(fake.url).port}${LIST_SERVICES_PATH} via proxy 127.0.0.1:${proxyPort} (attempt 1 of 3)`,
+    );
+    expect(api.log.lines.join('\n')).not.toContain(USER);
+  });
+
+  it('sends no credentials to a proxy whose URL has none', async () => {
+    vi.stubEnv('HTTP_PROXY', `http://127.0.0.1:${proxyPort}`);
+    await postJson(target(), BODY, 5000);
+    expect(connects.map((c) => c.authorization)).toEqual([undefined]);
+  });
+
+  it('writes an IPv6 target in brackets', async () => {
+    mode = { kind: 'refuse', status: '403 Forbidden' };
+    await failure(postJson(target('[2001:db8::1]'), BODY, 5000));
+    expect(connects.map((c) => c.target)).toEqual([`[2001:db8::1]:${new URL(fake.url).port}`]);
+  });
+
+  it('reads an answer that came in the same packet as the proxy’s 200', async () => {
+    const text = '{"errcode":0,"errmsg":"ok"}';
+    mode = {
+      kind: 'answer-at-once',
+      answer: `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+    };
+    const answer = await postJson(target(), BODY, 2000);
+    expect(answer).toMatchObject({ status: 200, text });
+  });
+
+  it.each([
+    ['407 Proxy Authentication Required', 'the proxy answered HTTP 407 to CONNECT: check the user and password in HTTPS_PROXY'],
+    ['403 Forbidden', 'the proxy answered HTTP 403 to CONNECT'],
+  ])('a CONNECT answered %s: the request never left, and the error says why', async (status, message) => {
+    mode = { kind: 'refuse', status };
+    const error = await failure(postJson(target(), BODY, 5000));
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error.message).toBe(message);
+    expect(error.sent).toBe(false);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('a proxy that cannot be reached: says so', async () => {
+    const port = await closedPort();
+    vi.stubEnv('HTTP_PROXY', `http://127.0.0.1:${port}`);
+    const error = await failure(postJson(target(), BODY, 5000));
+    expect(error.message).toBe(`could not reach the proxy: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(error.sent).toBe(false);
+  });
+
+  it('a proxy that never answers CONNECT: the timeout ends the attempt and closes the connection to the proxy', async () => {
+    const silent = net.createServer();
+    // It reads what it is sent (so that it sees the connection end), and never answers.
+    const closed = new Promise<void>((resolve) => silent.on('connection', (socket) => socket.resume().on('close', () => resolve())));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    vi.stubEnv('HTTP_PROXY', `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+    try {
+      const error = await failure(postJson(target(), BODY, 300));
+      expect(error.message).toBe('no answer within 0.3 s');
+      expect(error.timedOut).toBe(true);
+      await expect(
+        Promise.race([closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 2000))]),
+      ).resolves.toBe('closed');
+    } finally {
+      silent.close();
+    }
   });
 });

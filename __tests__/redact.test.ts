@@ -7,7 +7,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLog } from '../src/log.ts';
-import { cut, excerpt, redact, secretValues } from '../src/redact.ts';
+import { cut, excerpt, redact, secretValues, valuesAfter } from '../src/redact.ts';
 import { describeFailure, CREATE_SERVICE, outcomeOf } from '../src/wechat.ts';
 
 describe('redact', () => {
@@ -18,15 +18,19 @@ describe('redact', () => {
 
   it('and JSON-escaped, twice URL-encoded, lower-case percent-encoded and HTML-escaped', () => {
     const secret = 'p"w/1&<2>';
-    expect(redact('p\\"w/1&<2> p%2522w%252F1%2526%253C2%253E p%22w%2f1%26%3c2%3e p&#34;w/1&#38;&#60;2&#62; p&quot;w/1&amp;&lt;2&gt;', [secret])).toBe(
-      '*** *** *** *** ***',
-    );
+    expect(
+      redact('p\\"w/1&<2> p%2522w%252F1%2526%253C2%253E p%22w%2f1%26%3c2%3e p&#34;w/1&#38;&#60;2&#62; p&quot;w/1&amp;&lt;2&gt;', [secret]),
+    ).toBe('*** *** *** *** ***');
   });
 
   it.each([
     ['a query', 'GET /x?access_token=unknown-token&y=1', 'GET /x?access_token=***&y=1'],
     ['a query inside a query', 'login?next=%2Fx%3Faccess_token%3Dunknown-token%26y%3D1', 'login?next=%2Fx%3Faccess_token%3D***%26y%3D1'],
-    ['a query inside a query inside a query', 'a?b=%252Fx%253Faccess_token%253Dunknown-token%2526y', 'a?b=%252Fx%253Faccess_token%253D***%2526y'],
+    [
+      'a query inside a query inside a query',
+      'a?b=%252Fx%253Faccess_token%253Dunknown-token%2526y',
+      'a?b=%252Fx%253Faccess_token%253D***%2526y',
+    ],
     ['an HTML link', '<a href="/x?a=1&amp;access_token=unknown-token&amp;b=2">', '<a href="/x?a=1&amp;access_token=***&amp;b=2">'],
     ['JSON', '{"access_token": "unknown-token", "x": 1}', '{"access_token": "***", "x": 1}'],
     ['escaped JSON', '{\\"component_access_token\\":\\"unknown-token\\"}', '{\\"component_access_token\\":\\"***\\"}'],
@@ -35,14 +39,51 @@ describe('redact', () => {
     expect(redact(text, [])).toBe(clean);
   });
 
+  it('blanks an access_token in JSON written with space around the colon', () => {
+    expect(redact('{"access_token" : "unknown-token"}', [])).toBe('{"access_token" : "***"}');
+  });
+
+  it('an empty secret masks nothing', () => {
+    expect(redact('token abc', [''])).toBe('token abc');
+  });
+
   it('replaces a longer secret before a shorter one it contains', () => {
     expect(redact('token-123456', ['123', 'token-123456'])).toBe('***');
   });
 });
 
+describe('cut', () => {
+  it('keeps a text of exactly max characters, and says how much it left out of a longer one', () => {
+    expect(cut('abc', 3)).toBe('abc');
+    expect(cut('abcd', 3)).toBe('abc… (1 more characters)');
+  });
+});
+
+describe('valuesAfter', () => {
+  it('finds a quoted value whole, spaces and all, and an unquoted one up to a separator', () => {
+    expect(valuesAfter('{"password": "pass word here"}', 'password')).toEqual(['pass word here']);
+    expect(valuesAfter('user=u&password=s3cret&x=1', 'password')).toEqual(['s3cret']);
+  });
+
+  it('skips values too short to be a secret', () => {
+    expect(valuesAfter('password=abc', 'password')).toEqual([]);
+    expect(valuesAfter('password=abcd', 'password')).toEqual(['abcd']);
+  });
+
+  it('takes the key literally', () => {
+    expect(valuesAfter('{"a.b": "secret-1"}', 'a.b')).toEqual(['secret-1']);
+    expect(valuesAfter('{"axb": "secret-1"}', 'a.b')).toEqual([]);
+  });
+});
+
 describe('secretValues', () => {
   it('masks a multi-line secret whole and line by line, skipping lines too short to mean anything', () => {
-    expect(secretValues('first-line\r\n  second-line \n\nab\nabcd')).toEqual(['first-line\r\n  second-line \n\nab\nabcd', 'first-line', 'second-line', 'abcd']);
+    expect(secretValues('first-line\r\n  second-line \n\nab\nabcd')).toEqual([
+      'first-line\r\n  second-line \n\nab\nabcd',
+      'first-line',
+      'second-line',
+      'abcd',
+    ]);
     expect(secretValues('one-line')).toEqual(['one-line']);
     expect(secretValues('')).toEqual([]);
   });
@@ -70,7 +111,11 @@ describe('secretValues', () => {
 
 describe('redacted whole, then cut: no part of a secret survives a quote', () => {
   // The secret's alphabet and the filler's share no character: any run of the secret in a quote is a leak.
-  const secret = fc.string({ unit: fc.constantFrom(...'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789_-'), minLength: 12, maxLength: 48 });
+  const secret = fc.string({
+    unit: fc.constantFrom(...'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789_-'),
+    minLength: 12,
+    maxLength: 48,
+  });
   const filler = fc.string({ unit: fc.constantFrom(...' <>/\\:;,.!()[]{}\n\t"\'|~^$'), maxLength: 400 });
   /** The forms a page or a URL carries a token in; `known` forms need the secret registered. */
   const forms: [string, boolean, (s: string) => string][] = [

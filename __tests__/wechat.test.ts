@@ -26,6 +26,9 @@ describe('endpoint', () => {
     expect(endpoint(new URL('http://127.0.0.1:9000/wx/'), COMPONENT_TOKEN).href).toBe(
       'http://127.0.0.1:9000/wx/cgi-bin/component/api_component_token',
     );
+    expect(endpoint(new URL('http://127.0.0.1:9000/wx//'), CREATE_SERVICE).href).toBe(
+      'http://127.0.0.1:9000/wx/componenttcb/establishcloudbaserunserver',
+    );
   });
 
   it('sends the token only as the access_token query parameter', () => {
@@ -49,7 +52,9 @@ describe('createServiceBody', () => {
       '{"env_id":"env","service_name":"svc","is_public":false,"es_info":{"port":9200},"log_type":"es",' +
         '"vpc_info":{"vpc_id":"vpc-abc","subnet_ids":["subnet-1"],"create_type":2},"public_access":1}',
     );
-    expect(JSON.stringify(createServiceBody('e', 's', { is_public: true, if_exists: 'fail' }))).toBe('{"env_id":"e","service_name":"s","is_public":true}');
+    expect(JSON.stringify(createServiceBody('e', 's', { is_public: true, if_exists: 'fail' }))).toBe(
+      '{"env_id":"e","service_name":"s","is_public":true}',
+    );
   });
 });
 
@@ -64,7 +69,9 @@ describe('the bodies of the other calls, each with its generation’s field name
   });
 
   it('deletecloudbaserunserverversion says env_id and server_name; is_delete_server only with the last, is_delete_image never', () => {
-    expect(JSON.stringify(deleteVersionBody('env', 'svc', 'svc-001', false))).toBe('{"env_id":"env","server_name":"svc","version_name":"svc-001"}');
+    expect(JSON.stringify(deleteVersionBody('env', 'svc', 'svc-001', false))).toBe(
+      '{"env_id":"env","server_name":"svc","version_name":"svc-001"}',
+    );
     expect(JSON.stringify(deleteVersionBody('env', 'svc', 'svc-002', true))).toBe(
       '{"env_id":"env","server_name":"svc","version_name":"svc-002","is_delete_server":true}',
     );
@@ -104,6 +111,12 @@ describe('ridOf', () => {
     expect(ridOf('rid:')).toBe('');
   });
 
+  it('reads a rid at the very start, and none glued to a word or without an id', () => {
+    expect(ridOf('rid: 6489-1a2b')).toBe('6489-1a2b');
+    expect(ridOf('invalid args grid: 6489-1a2b')).toBe('');
+    expect(ridOf('invalid args rid: !')).toBe('');
+  });
+
   it('takes the last rid: WeChat’s own comes after anything an errmsg quotes', () => {
     expect(ridOf('name "x rid: fake" is taken rid: 6489-real')).toBe('6489-real');
   });
@@ -116,6 +129,11 @@ describe('withoutRid', () => {
     expect(withoutRid('a rid: 1 then more')).toBe('a rid: 1 then more');
     expect(withoutRid('  no rid here  ')).toBe('no rid here');
   });
+
+  it('trims what is left, and keeps a rid: that names no id', () => {
+    expect(withoutRid('  invalid args rid: 6489-1a2b \n')).toBe('invalid args');
+    expect(withoutRid('invalid args rid: ')).toBe('invalid args rid:');
+  });
 });
 
 describe('tcbCodeOf', () => {
@@ -124,6 +142,17 @@ describe('tcbCodeOf', () => {
     expect(tcbCodeOf('TcbCode: [ResourceNotFound.ServiceNotExist]')).toBe('ResourceNotFound.ServiceNotExist');
     expect(tcbCodeOf('TcbCode: nothing here')).toBe('');
     expect(tcbCodeOf('no code')).toBe('');
+  });
+
+  it('reads the code in the brackets right after TcbCode: only, and only a well-formed one', () => {
+    expect(tcbCodeOf('no code, but [Bracketed]')).toBe('');
+    expect(tcbCodeOf('TcbCode: [ResourceInUse')).toBe('');
+    expect(tcbCodeOf(`TcbCode: ${' '.repeat(8)}[ResourceInUse]`)).toBe('ResourceInUse');
+    expect(tcbCodeOf(`TcbCode: ${' '.repeat(9)}[ResourceInUse]`)).toBe('');
+    expect(tcbCodeOf('TcbCode: something else [ResourceInUse]')).toBe('');
+    expect(tcbCodeOf('TcbCode: [bad code]')).toBe('');
+    expect(tcbCodeOf('TcbCode: [Code!]')).toBe('');
+    expect(tcbCodeOf(`TcbCode: [${'A'.repeat(101)}]`)).toBe('');
   });
 });
 
@@ -151,13 +180,68 @@ describe('describeFailure', () => {
     [44002, 'empty post data', 'WeChat received an empty body'],
     [45009, 'reach max api daily quota limit', 'the daily API quota is used up'],
     [47001, 'data format error', 'WeChat could not read the body as JSON'],
-    [61004, 'access clientip is not registered requestIP: 203.0.113.7', "the runner's IP 203.0.113.7 is not on the third-party platform's IP whitelist"],
+    [
+      61004,
+      'access clientip is not registered requestIP: 203.0.113.7',
+      "the runner's IP 203.0.113.7 is not on the third-party platform's IP whitelist",
+    ],
+    [61004, 'access clientip is not registered requestIP: 203.0.113.7', 'GitHub-hosted runners change IP from job to job'],
+    [61005, 'component ticket is expired', 'the component_verify_ticket has expired (it is valid 12 hours)'],
+    [61006, 'component ticket is invalid', 'pass the latest ticket WeChat pushed to your platform, unaltered'],
     [85088, 'no qbase privilege', 'this app has not enabled CloudBase'],
   ])('maps errcode %i to its meaning and remedy', (errcode, errmsg, remedy) => {
     const line = describeFailure(CREATE_SERVICE, outcome(errcode, `${errmsg} rid: 6489-abc`));
     expect(line.startsWith(`createCloudbaseService failed: errcode ${errcode} (${errmsg}): `)).toBe(true);
     expect(line).toContain(remedy);
     expect(line.endsWith(' rid: 6489-abc')).toBe(true);
+  });
+
+  it.each([
+    [-1, 'system error'],
+    [-1000, 'system error'],
+    [40001, 'invalid credential'],
+    [40014, 'invalid access_token'],
+    [40097, 'invalid args'],
+    [40101, 'missing parameter'],
+    [41001, 'access_token missing'],
+    [42001, 'access_token expired'],
+    [43002, 'require POST method'],
+    [44002, 'empty post data'],
+    [45009, 'reach max api daily quota limit'],
+    [47001, 'data format error'],
+    [48001, 'api unauthorized'],
+    [61004, 'access clientip is not registered'],
+    [61005, 'component ticket is expired'],
+    [61006, 'component ticket is invalid'],
+    [85088, 'no qbase privilege'],
+  ])('gives errcode %i its documented meaning when WeChat sends no errmsg', (errcode, meaning) => {
+    expect(describeFailure(CREATE_SERVICE, { errcode, errmsg: '', rid: '' })).toMatch(
+      new RegExp(`^createCloudbaseService failed: errcode ${errcode} \\(${meaning}\\): \\S`),
+    );
+  });
+
+  it('says so when an unknown errcode comes without an errmsg', () => {
+    expect(describeFailure(CREATE_SERVICE, { errcode: 99999, errmsg: '', rid: '' })).toBe(
+      'createCloudbaseService failed: errcode 99999 (no errmsg)',
+    );
+  });
+
+  it.each([
+    ['an IPv6 address', 'access clientip is not registered requestIP: 2001:db8::7 rid: 6489-abc', '2001:db8::7'],
+    ['no space after requestIP:', 'access clientip is not registered requestIP:203.0.113.7', '203.0.113.7'],
+    ['punctuation after it', 'access clientip is not registered requestIP: 203.0.113.7.: rid: 6489-abc', '203.0.113.7'],
+    ['an IPv4 address elsewhere in errmsg', 'invalid ip 203.0.113.9, not in whitelist rid: 6489-abc', '203.0.113.9'],
+    ['at most 45 characters', `access clientip is not registered requestIP: ${'a'.repeat(60)}`, 'a'.repeat(45)],
+  ])('quotes the caller IP of a 61004 (%s)', (_, errmsg, ip) => {
+    expect(describeFailure(CREATE_SERVICE, outcome(61004, errmsg))).toContain(
+      `: the runner's IP ${ip} is not on the third-party platform's IP whitelist: `,
+    );
+  });
+
+  it('says the runner’s IP without one when errmsg gives none', () => {
+    expect(describeFailure(CREATE_SERVICE, outcome(61004, 'access clientip is not registered'))).toContain(
+      ": the runner's IP is not on the third-party platform's IP whitelist: ",
+    );
   });
 
   it('reads exactly as SPEC §3 shows it', () => {
@@ -183,10 +267,9 @@ describe('describeFailure', () => {
     expect(line).toBe(`createCloudbaseService failed: errcode 89999 (${'long '.repeat(60)}… (99699 more characters)) rid: r3`);
   });
 
-  it('starts with the call\'s own name', () => {
+  it("starts with the call's own name", () => {
     expect(describeFailure(COMPONENT_TOKEN, outcome(61005, 'component ticket is expired rid: r2'))).toMatch(
       /^api_component_token failed: errcode 61005 \(component ticket is expired\): the component_verify_ticket has expired/,
     );
   });
 });
-
