@@ -7,9 +7,9 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffMs, callWeChat, showRequest, writeOnce } from '../src/client.ts';
 import { CallFailed, messageOf, OutcomeUnknown } from '../src/errors.ts';
-import { findService } from '../src/services.ts';
+import { findService, listVersions } from '../src/services.ts';
 import { obtainComponentToken } from '../src/token.ts';
-import { postJson } from '../src/http.ts';
+import { describeNetworkError, postJson } from '../src/http.ts';
 import { COMPONENT_TOKEN, CREATE_SERVICE, CREATE_VERSION, DELETE_VERSION, LIST_SERVICES, LIST_VERSIONS } from '../src/wechat.ts';
 import { closedPort, CREATE_PATH, LIST_SERVICES_PATH, startFakeWeChat, TOKEN_PATH, type FakeWeChat } from '../tools/fake-wechat.ts';
 import { apiOn, recordingLog, TOKEN } from './fixtures.ts';
@@ -44,6 +44,8 @@ describe('callWeChat', () => {
     expect(request?.path).toBe(CREATE_PATH);
     expect(request?.query).toEqual({ access_token: TOKEN });
     expect(request?.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(request?.headers.accept).toBe('application/json');
+    expect(request?.headers['user-agent']).toBe('create-cloudbase-service');
     // One connection per call, closed with its answer: nothing keeps the action's process alive.
     expect(request?.headers.connection).toBe('close');
     expect(request?.body).toBe('{"env_id":"env-1","service_name":"svc","is_public":true}');
@@ -512,6 +514,39 @@ describe('findService: paging (SPEC §1.2)', () => {
       'getcslist failed: still listing after 1000 pages (1000 items): the answers do not end, so the action stopped',
     );
     expect(offsets).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+  });
+
+  it('takes a version list answered without items as no versions', async () => {
+    const post = async () => ({ status: 200, statusText: 'OK', contentEncoding: '', text: '{"errcode":0,"errmsg":"ok"}' });
+    expect(await listVersions(apiOn(fake, { post }), 'env-1', 'svc')).toEqual([]);
+  });
+});
+
+describe('describeNetworkError', () => {
+  const failure = (message: string, more: Record<string, string>) => Object.assign(new Error(message), more);
+
+  it.each([
+    [
+      failure('getaddrinfo ENOTFOUND api.weixin.qq.com', { code: 'ENOTFOUND', hostname: 'api.weixin.qq.com' }),
+      'DNS lookup of api.weixin.qq.com failed (ENOTFOUND)',
+    ],
+    // The runner's resolver did not answer in time: the failure a retry may cure.
+    [
+      failure('getaddrinfo EAI_AGAIN api.weixin.qq.com', { code: 'EAI_AGAIN', hostname: 'api.weixin.qq.com' }),
+      'DNS lookup of api.weixin.qq.com failed (EAI_AGAIN)',
+    ],
+    [failure('getaddrinfo ENOTFOUND', { code: 'ENOTFOUND' }), 'DNS lookup of the host failed (ENOTFOUND)'],
+    [failure('read ECONNRESET', { code: 'ECONNRESET' }), 'the connection was reset before an answer arrived'],
+    [new Error('socket hang up'), 'the connection was reset before an answer arrived'],
+    [
+      failure('unable to get local issuer certificate', { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }),
+      'unable to get local issuer certificate; a proxy that inspects TLS needs its CA certificate in NODE_EXTRA_CA_CERTS',
+    ],
+    [failure('connect ECONNREFUSED 127.0.0.1:9', { code: 'ECONNREFUSED' }), 'connect ECONNREFUSED 127.0.0.1:9'],
+    [new Error('the answer is larger than 1048576 bytes'), 'the answer is larger than 1048576 bytes'],
+    ['a string thrown', 'a string thrown'],
+  ])('says what went wrong (%s)', (error, description) => {
+    expect(describeNetworkError(error)).toBe(description);
   });
 });
 

@@ -5,9 +5,8 @@
  * the default api_base_url, HTTPS_PROXY pointing at the proxy and the CA in
  * NODE_EXTRA_CA_CERTS. The proxy never dials out: nothing leaves the machine.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CREATE_PATH, LIST_SERVICES_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
 import { runAction, type ActionRun } from '../tools/run-action.ts';
 import { errors, expectCleanRun, infos, masks } from './e2e.ts';
+import { makeCertificates } from './fixtures.ts';
 
 const WECHAT = 'api.weixin.qq.com';
 const TOKEN = `tok-${randomUUID()}`;
@@ -71,50 +71,6 @@ async function startProxy(upstreamPort: number): Promise<{ port: number; tunnels
   };
 }
 
-/** A throwaway CA and a certificate for api.weixin.qq.com signed by it (openssl, EC keys). */
-function makeCertificates(dir: string): { caFile: string; key: Buffer; cert: Buffer } {
-  const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    'req',
-    '-x509',
-    ...ecKey,
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.crt'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=create-cloudbase-service test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
-  openssl('req', ...ecKey, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${WECHAT}`);
-  writeFileSync(file('server.ext'), `subjectAltName=DNS:${WECHAT}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    file('server.csr'),
-    '-CA',
-    file('ca.crt'),
-    '-CAkey',
-    file('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    file('server.ext'),
-    '-out',
-    file('server.crt'),
-  );
-  return { caFile: file('ca.crt'), key: readFileSync(file('server.key')), cert: readFileSync(file('server.crt')) };
-}
-
 let dir: string;
 let caFile: string;
 let fake: FakeWeChat;
@@ -123,7 +79,7 @@ let runs: { run: ActionRun; given: Record<string, string>; proxyPasswords: strin
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'proxy-e2e-'));
-  const certificates = makeCertificates(dir);
+  const certificates = makeCertificates(dir, `DNS:${WECHAT}`);
   caFile = certificates.caFile;
   fake = await startFakeWeChat({ tls: { key: certificates.key, cert: certificates.cert } });
   fake.platform = { appid: 'wx-proxy-platform', appsecret: `appsecret-${randomUUID()}`, verifyTicket: `ticket@@@${randomUUID()}` };

@@ -1,12 +1,17 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { callWeChat } from '../src/client.ts';
 import { postJson, TransportError } from '../src/http.ts';
 import { proxyFor, proxySecrets } from '../src/proxy.ts';
 import { LIST_SERVICES } from '../src/wechat.ts';
 import { closedPort, LIST_SERVICES_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
-import { apiOn, TOKEN } from './fixtures.ts';
+import { apiOn, makeCertificates, TOKEN } from './fixtures.ts';
 
 describe('proxySecrets', () => {
   it('finds the password of every proxy variable, as written and decoded', () => {
@@ -73,8 +78,8 @@ describe('agentFor, through a proxy', () => {
   let proxy: net.Server;
   let proxyPort: number;
   let connects: Connect[];
-  /** How the proxy answers CONNECT: tunnel to the fake, refuse with a status, or answer the request itself. */
-  let mode: { kind: 'tunnel' } | { kind: 'refuse'; status: string } | { kind: 'answer-at-once'; answer: string };
+  /** How the proxy answers CONNECT: tunnel to the fake (or to port `to`), refuse with a status, or answer the request itself. */
+  let mode: { kind: 'tunnel'; to?: number } | { kind: 'refuse'; status: string } | { kind: 'answer-at-once'; answer: string };
   const sockets = new Set<net.Socket>();
 
   beforeAll(async () => {
@@ -86,7 +91,7 @@ describe('agentFor, through a proxy', () => {
       if (mode.kind === 'refuse') return void client.end(`HTTP/1.1 ${mode.status}\r\n\r\n`);
       // The answer in the same packet as the tunnel's: the client must read it as the first bytes from the target.
       if (mode.kind === 'answer-at-once') return void client.write(`HTTP/1.1 200 Connection Established\r\n\r\n${mode.answer}`);
-      const upstream = net.connect(Number(new URL(fake.url).port), '127.0.0.1', () => {
+      const upstream = net.connect(mode.to ?? Number(new URL(fake.url).port), '127.0.0.1', () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         upstream.pipe(client);
         client.pipe(upstream);
@@ -152,6 +157,71 @@ describe('agentFor, through a proxy', () => {
     expect(connects.map((c) => c.authorization)).toEqual([undefined]);
   });
 
+  it.each([
+    ['a user without a password', `${USER}@`, `${USER}:`],
+    ['a password without a user', `:${encodeURIComponent(PASSWORD)}@`, `:${PASSWORD}`],
+  ])('sends the credentials of a proxy URL with %s', async (_, credentials, basic) => {
+    vi.stubEnv('HTTP_PROXY', `http://${credentials}127.0.0.1:${proxyPort}`);
+    await postJson(target(), BODY, 5000);
+    expect(connects.map((c) => c.authorization)).toEqual([`Basic ${Buffer.from(basic).toString('base64')}`]);
+  });
+
+  it('names the default port of a target URL that gives none', async () => {
+    // The proxy tunnels every target to the fake, wherever it points.
+    await postJson(new URL(`http://wechat.internal${LIST_SERVICES_PATH}?access_token=${TOKEN}`), BODY, 5000);
+    expect(connects.map((c) => c.target)).toEqual(['wechat.internal:80']);
+  });
+
+  describe('to an https target', () => {
+    const seen: { servername: string | false | null; connection: string | undefined }[] = [];
+    let dir: string;
+    let server: https.Server;
+    let port: number;
+    let trusted: string[];
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'proxy-tls-'));
+      const { caFile, key, cert } = makeCertificates(dir, 'DNS:wechat.internal,IP:10.0.0.1');
+      server = https.createServer({ key, cert }, (request, response) => {
+        seen.push({ servername: (request.socket as tls.TLSSocket).servername, connection: request.headers.connection });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0,"errmsg":"ok"}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as net.AddressInfo).port;
+      // The test CA, trusted by this process as NODE_EXTRA_CA_CERTS makes a runner trust a proxy's.
+      trusted = tls.getCACertificates('default');
+      tls.setDefaultCACertificates([...trusted, readFileSync(caFile, 'utf8')]);
+    });
+    afterAll(async () => {
+      tls.setDefaultCACertificates(trusted);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    });
+    beforeEach(() => {
+      seen.length = 0;
+      mode = { kind: 'tunnel', to: port };
+      vi.stubEnv('HTTPS_PROXY', process.env['HTTP_PROXY']);
+    });
+    const secure = (host: string) => new URL(`https://${host}:${port}${LIST_SERVICES_PATH}?access_token=${TOKEN}`);
+
+    it.each([
+      ['a name, sent as the TLS server name', 'wechat.internal', 'wechat.internal'],
+      ['an IP address, which is no TLS server name (RFC 6066)', '10.0.0.1', false],
+    ])('speaks TLS with the target itself inside the tunnel, its certificate checked: %s', async (_, host, servername) => {
+      const answer = await postJson(secure(host), BODY, 5000);
+      expect(answer).toMatchObject({ status: 200, text: '{"errcode":0,"errmsg":"ok"}' });
+      expect(connects.map((c) => c.target)).toEqual([`${host}:${port}`]);
+      expect(seen).toEqual([{ servername, connection: 'close' }]);
+    });
+
+    it('refuses a target whose certificate names another host, and sends it nothing', async () => {
+      const error = await failure(postJson(secure('other.internal'), BODY, 5000));
+      expect(error.message).toMatch(/^Hostname\/IP does not match certificate's altnames: Host: other\.internal\. /);
+      expect(error.sent).toBe(false);
+      expect(seen).toEqual([]);
+    });
+  });
+
   it('writes an IPv6 target in brackets', async () => {
     mode = { kind: 'refuse', status: '403 Forbidden' };
     await failure(postJson(target('[2001:db8::1]'), BODY, 5000));
@@ -197,7 +267,6 @@ describe('agentFor, through a proxy', () => {
     try {
       const error = await failure(postJson(target(), BODY, 300));
       expect(error.message).toBe('no answer within 0.3 s');
-      expect(error.timedOut).toBe(true);
       await expect(
         Promise.race([closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 2000))]),
       ).resolves.toBe('closed');

@@ -65,6 +65,16 @@ describe('valuesAfter', () => {
     expect(valuesAfter('user=u&password=s3cret&x=1', 'password')).toEqual(['s3cret']);
   });
 
+  it('finds a value in JSON written inside a JSON string, up to its escaped closing quote', () => {
+    // An answer or input that quotes JSON: {"es_info":"{\"password\":\"inner-secret\",…}"}
+    const text = JSON.stringify({ es_info: JSON.stringify({ password: 'inner-secret', port: 9200 }) });
+    expect(valuesAfter(text, 'password')).toEqual(['inner-secret']);
+  });
+
+  it('looks for the next key after the value it found, not inside it', () => {
+    expect(valuesAfter('password=password=abcdef', 'password')).toEqual(['password=abcdef']);
+  });
+
   it('skips values too short to be a secret', () => {
     expect(valuesAfter('password=abc', 'password')).toEqual([]);
     expect(valuesAfter('password=abcd', 'password')).toEqual(['abcd']);

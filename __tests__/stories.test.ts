@@ -1364,6 +1364,19 @@ describe('deploy', () => {
       expect(rows(run)).toEqual(summaryRows('pr-42-001', 'building', '5 s', line, answerOf(refused)));
     });
 
+    it('a first poll WeChat refuses: the version is an output, its status empty (it was never read)', async () => {
+      fake.addService(ENV, SERVICE);
+      fake.failNext(
+        { kind: 'delay', ms: 0, path: LIST_VERSIONS_PATH },
+        { kind: 'errcode', errcode: 45009, errmsg: 'reach max api daily quota limit', path: LIST_VERSIONS_PATH },
+      );
+      const run = await runStory('deploy', base());
+      expect(run.exitCode).toBe(1);
+      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, CREATE, ...polls(1)]);
+      const refused = fake.requestsTo(LIST_VERSIONS_PATH)[1];
+      expect(run.outputs).toStrictEqual(outputs(answerOf(refused), 'pr-42-001', '', runIdOf(createAnswer())));
+    });
+
     it('a poll that gets no WeChat answer is a warning, and the wait goes on', async () => {
       fake.addService(ENV, SERVICE);
       fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];

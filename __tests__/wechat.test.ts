@@ -153,6 +153,8 @@ describe('tcbCodeOf', () => {
     expect(tcbCodeOf('TcbCode: [bad code]')).toBe('');
     expect(tcbCodeOf('TcbCode: [Code!]')).toBe('');
     expect(tcbCodeOf(`TcbCode: [${'A'.repeat(101)}]`)).toBe('');
+    // A bracket before TcbCode: is not its code.
+    expect(tcbCodeOf('Code] TcbCode: none')).toBe('');
   });
 });
 
@@ -235,6 +237,12 @@ describe('describeFailure', () => {
   ])('quotes the caller IP of a 61004 (%s)', (_, errmsg, ip) => {
     expect(describeFailure(CREATE_SERVICE, outcome(61004, errmsg))).toContain(
       `: the runner's IP ${ip} is not on the third-party platform's IP whitelist: `,
+    );
+  });
+
+  it('reads no IP from an errmsg without requestIP: that merely holds hex digits', () => {
+    expect(describeFailure(CREATE_SERVICE, outcome(61004, '0123456789abcdef not registered'))).toContain(
+      ": the runner's IP is not on the third-party platform's IP whitelist: ",
     );
   });
 

@@ -16,13 +16,11 @@ export interface HttpAnswer {
  */
 export class TransportError extends Error {
   readonly sent: boolean;
-  readonly timedOut: boolean;
 
-  constructor(message: string, sent: boolean, timedOut = false) {
+  constructor(message: string, sent: boolean) {
     super(message);
     this.name = 'TransportError';
     this.sent = sent;
-    this.timedOut = timedOut;
   }
 }
 
@@ -38,7 +36,7 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
   const agent = agentFor(url);
   return new Promise((resolve, reject) => {
     let sent = false;
-    const fail = (error: unknown, timedOut = false) => reject(new TransportError(describeNetworkError(error), sent, timedOut));
+    const fail = (error: unknown) => reject(new TransportError(describeNetworkError(error), sent));
 
     const request = transport.request(url, {
       method: 'POST',
@@ -53,7 +51,7 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
     const timer = setTimeout(() => {
       request.destroy();
       agent.destroy();
-      fail(new Error(`no answer within ${timeoutMs / 1000} s`), true);
+      fail(new Error(`no answer within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     const settle = () => clearTimeout(timer);
 
@@ -103,7 +101,8 @@ export function postJson(url: URL, body: string, timeoutMs: number): Promise<Htt
   });
 }
 
-function describeNetworkError(error: unknown): string {
+/** What went wrong on the way, in words, with the remedy where there is one. Never the URL. */
+export function describeNetworkError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const { code, hostname } = error as NodeJS.ErrnoException & { hostname?: string };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS lookup of ${hostname ?? 'the host'} failed (${code})`;

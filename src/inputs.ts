@@ -275,7 +275,6 @@ function describeIssue(issue: z.core.$ZodIssue, raw: RawInputs, json: NonNullabl
   }
   if (inner.length === 0 && (raw[input] ?? '') === '') return [`${input}: is required`];
   if (issue.code === 'invalid_type') return [`${where}: expected ${article(issue.expected)}`];
-  if (issue.code === 'too_small' && issue.origin === 'string' && inner.length === 0) return [`${where}: must not be empty`];
   return [`${where}: ${issue.message}`];
 }
 

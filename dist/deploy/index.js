@@ -541,12 +541,10 @@ function credentialsHeader(proxy) {
  */
 class TransportError extends Error {
     sent;
-    timedOut;
-    constructor(message, sent, timedOut = false) {
+    constructor(message, sent) {
         super(message);
         this.name = 'TransportError';
         this.sent = sent;
-        this.timedOut = timedOut;
     }
 }
 // WeChat answers with a few hundred bytes; anything far larger is not its answer.
@@ -560,7 +558,7 @@ function postJson(url, body, timeoutMs) {
     const agent = agentFor(url);
     return new Promise((resolve, reject) => {
         let sent = false;
-        const fail = (error, timedOut = false) => reject(new TransportError(describeNetworkError(error), sent, timedOut));
+        const fail = (error) => reject(new TransportError(describeNetworkError(error), sent));
         const request = transport.request(url, {
             method: 'POST',
             agent,
@@ -574,7 +572,7 @@ function postJson(url, body, timeoutMs) {
         const timer = setTimeout(() => {
             request.destroy();
             agent.destroy();
-            fail(new Error(`no answer within ${timeoutMs / 1000} s`), true);
+            fail(new Error(`no answer within ${timeoutMs / 1000} s`));
         }, timeoutMs);
         const settle = () => clearTimeout(timer);
         // 'finish' means the whole request was handed to the operating system: from then on
@@ -623,6 +621,7 @@ function postJson(url, body, timeoutMs) {
         request.end(body);
     });
 }
+/** What went wrong on the way, in words, with the remedy where there is one. Never the URL. */
 function describeNetworkError(error) {
     if (!(error instanceof Error))
         return String(error);
@@ -8293,8 +8292,6 @@ function describeIssue(issue, raw, json) {
         return [`${input}: is required`];
     if (issue.code === 'invalid_type')
         return [`${where}: expected ${article(issue.expected)}`];
-    if (issue.code === 'too_small' && issue.origin === 'string' && inner.length === 0)
-        return [`${where}: must not be empty`];
     return [`${where}: ${issue.message}`];
 }
 function article(expected) {
