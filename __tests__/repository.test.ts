@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import mutateConfig from '../vitest.mutate.config.ts';
+import testConfig from '../vitest.config.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const packageJson = JSON.parse(read('package.json')) as {
+  scripts: Record<string, string>;
   engines?: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -135,6 +138,40 @@ describe('actions in .github/workflows', () => {
       byRepository.set(repository, (byRepository.get(repository) ?? new Set()).add(`${version} ${comment}`));
     }
     expect([...byRepository].filter(([, versions]) => versions.size > 1)).toEqual([]);
+  });
+});
+
+describe('npm test', () => {
+  it('typechecks, lints and checks the formatting, checks dist/, then runs every test with coverage', () => {
+    expect(packageJson.scripts['test']).toBe('npm run typecheck && npm run lint && npm run check-dist && vitest run --coverage');
+    expect(packageJson.scripts['lint']).toBe('biome check --error-on-warnings .');
+  });
+
+  it('fails below its coverage thresholds, measured on src/ without the two-line entries', () => {
+    const coverage = testConfig.test?.coverage;
+    expect(coverage?.provider).toBe('v8');
+    expect(coverage && 'include' in coverage && coverage.include).toEqual(['src/**/*.ts']);
+    const thresholds = coverage && 'thresholds' in coverage ? coverage.thresholds : undefined;
+    for (const measure of ['statements', 'branches', 'functions', 'lines'] as const) {
+      expect(thresholds?.[measure]).toBeGreaterThanOrEqual(90);
+    }
+  });
+
+  it('leaves mutation testing to `npm run mutate`, judged by tests that run src/ in-process, never the bundles', () => {
+    expect(packageJson.scripts['mutate']).toBe('stryker run');
+    expect(packageJson.scripts['test']).not.toContain('stryker');
+    const stryker = JSON.parse(read('stryker.config.json')) as { testRunner: string; vitest: { configFile: string }; mutate: string[] };
+    expect(stryker.testRunner).toBe('vitest');
+    expect(stryker.vitest.configFile).toBe('vitest.mutate.config.ts');
+    expect(stryker.mutate).toEqual(['src/**/*.ts', '!src/entries/**']);
+    const excluded = mutateConfig.test?.exclude ?? [];
+    expect(excluded).toContain('__tests__/**/*.e2e.test.ts');
+    // Every test file that runs a bundle of dist/ (tools/run-action.ts) is left out.
+    for (const name of readdirSync(join(ROOT, '__tests__')).filter((file) => file.endsWith('.test.ts'))) {
+      if (/\brunAction\(/.test(read(`__tests__/${name}`)) && !name.endsWith('.e2e.test.ts')) {
+        expect(excluded, name).toContain(`__tests__/${name}`);
+      }
+    }
   });
 });
 
