@@ -71,6 +71,14 @@ describe('valuesAfter', () => {
     expect(valuesAfter(text, 'password')).toEqual(['inner-secret']);
   });
 
+  it('keeps a backslash inside such a value, and finds one cut short before its closing quote', () => {
+    const text = JSON.stringify({ es_info: JSON.stringify({ password: 'inner\\secret', port: 9200 }) });
+    // As written in the text (4 backslashes), and as the inner JSON writes it (2).
+    expect(valuesAfter(text, 'password')).toEqual(['inner\\\\\\\\secret', 'inner\\\\secret']);
+    const cut = JSON.stringify({ es_info: JSON.stringify({ password: 'inner-secret' }) }).slice(0, -4);
+    expect(valuesAfter(cut, 'password')).toEqual(['inner-secret\\']);
+  });
+
   it('looks for the next key after the value it found, not inside it', () => {
     expect(valuesAfter('password=password=abcdef', 'password')).toEqual(['password=abcdef']);
   });
