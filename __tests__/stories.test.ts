@@ -1107,25 +1107,6 @@ describe('delete', () => {
     ]);
     expect(fake.services(ENV)).toEqual([SERVICE]);
   });
-
-  it('dry run with the platform credentials: the token request comes first', async () => {
-    const run = await runStory(
-      'delete',
-      base({
-        access_token: '',
-        dry_run: 'true',
-        component_appid: fake.platform.appid,
-        component_appsecret: fake.platform.appsecret,
-        component_verify_ticket: fake.platform.verifyTicket,
-      }),
-    );
-    expect(run.exitCode).toBe(0);
-    expect(fake.requests).toEqual([]);
-    expect(infos(run).slice(1, 3)).toEqual([
-      'Dry run: the inputs are valid; nothing is sent to WeChat.',
-      `Would POST ${url(TOKEN_PATH)} with:`,
-    ]);
-  });
 });
 
 // ── deploy ────────────────────────────────────────────────────────────────────────────
@@ -1477,25 +1458,6 @@ describe('deploy', () => {
       expect(run.outputs).toStrictEqual(answered('pr-42-001', 'building'));
       expect(warnings(run)).toEqual([]);
     });
-
-    it('dry run with the platform credentials: the token request comes first', async () => {
-      const run = await runStory(
-        'deploy',
-        base({
-          access_token: '',
-          dry_run: 'true',
-          component_appid: fake.platform.appid,
-          component_appsecret: fake.platform.appsecret,
-          component_verify_ticket: fake.platform.verifyTicket,
-        }),
-      );
-      expect(run.exitCode).toBe(0);
-      expect(fake.requests).toEqual([]);
-      expect(infos(run).slice(1, 3)).toEqual([
-        'Dry run: the inputs are valid; nothing is sent to WeChat.',
-        `Would POST ${url(TOKEN_PATH)} with:`,
-      ]);
-    });
   });
 
   describe('failures before the wait', () => {
@@ -1641,23 +1603,38 @@ describe('every action', () => {
     ]);
   });
 
-  it.each([
+  describe.each([
     ['delete', {}, 'nothing was deleted'],
     ['deploy', { image_url: IMAGE }, 'nothing was deployed'],
-  ] as const)('%s: a token step refused says what was not done', async (action, own, notDone) => {
-    const run = await runStory(action, {
+  ] as const)('%s with the platform credentials', (action, own, notDone) => {
+    const inputs = (more: Record<string, string>) => ({
       access_token: '',
       component_appid: fake.platform.appid,
-      component_appsecret: 'wrong-appsecret',
+      component_appsecret: fake.platform.appsecret,
       component_verify_ticket: fake.platform.verifyTicket,
       env_id: ENV,
       service_name: SERVICE,
       api_base_url: fake.url,
       ...own,
+      ...more,
     });
-    expect(run.exitCode).toBe(1);
-    expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH]);
-    expect(errors(run)[0]).toMatch(new RegExp(`^api_component_token failed \\(the token step: ${notDone}\\): errcode 40001 `));
+
+    it('a token step refused says what was not done', async () => {
+      const run = await runStory(action, inputs({ component_appsecret: 'wrong-appsecret' }));
+      expect(run.exitCode).toBe(1);
+      expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH]);
+      expect(errors(run)[0]).toMatch(new RegExp(`^api_component_token failed \\(the token step: ${notDone}\\): errcode 40001 `));
+    });
+
+    it('dry run: the token request comes first', async () => {
+      const run = await runStory(action, inputs({ dry_run: 'true' }));
+      expect(run.exitCode).toBe(0);
+      expect(fake.requests).toEqual([]);
+      expect(infos(run).slice(1, 3)).toEqual([
+        'Dry run: the inputs are valid; nothing is sent to WeChat.',
+        `Would POST ${url(TOKEN_PATH)} with:`,
+      ]);
+    });
   });
 
   it('one invalid input is counted in the singular', async () => {
