@@ -60,14 +60,16 @@ function jsonObject<T extends z.ZodMiniType>(shape: T) {
   );
 }
 
-function isJson(value: string): boolean {
+/** The value of a JSON text, or undefined when it does not parse. */
+function parseJson(text: string): { value: unknown } | undefined {
   try {
-    JSON.parse(value);
-    return true;
+    return { value: JSON.parse(text) };
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+const isJson = (text: string) => parseJson(text) !== undefined;
 
 const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -207,9 +209,10 @@ export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>)
       const secrets = [raw['access_token'], raw['component_appsecret'], raw['component_verify_ticket']];
       for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
         const text = raw[input] ?? '';
+        const parsed = parseJson(text);
         for (const field of fields) {
           // JSON that does not parse may still hold the secret: it is masked all the same.
-          const found = isJson(text) ? [jsonField(text, field)] : valuesAfter(text, field);
+          const found = parsed !== undefined ? [ownField(parsed.value, field)] : valuesAfter(text, field);
           secrets.push(...found.filter((value): value is string => typeof value === 'string'));
         }
       }
@@ -229,9 +232,8 @@ function credentialsOf(given: CommonData): Credentials {
       };
 }
 
-/** An own field of the JSON object in `text` (which parses). */
-function jsonField(text: string, key: string): unknown {
-  const value: unknown = JSON.parse(text);
+/** An own field of `value` when it is an object; undefined otherwise. */
+function ownField(value: unknown, key: string): unknown {
   return isObject(value) && Object.hasOwn(value as object, key) ? (value as Record<string, unknown>)[key] : undefined;
 }
 

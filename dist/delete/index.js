@@ -8140,15 +8140,16 @@ function jsonObject(shape) {
         abort: true,
     })), pipe(transform((value) => JSON.parse(value)), pipe(custom((value) => isObject(value), 'expected a JSON object'), shape)));
 }
-function isJson(value) {
+/** The value of a JSON text, or undefined when it does not parse. */
+function parseJson(text) {
     try {
-        JSON.parse(value);
-        return true;
+        return { value: JSON.parse(text) };
     }
     catch {
-        return false;
+        return undefined;
     }
 }
+const isJson = (text) => parseJson(text) !== undefined;
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** SPEC §1.1: what WeChat's own Cloud Run CLI accepts as a service name. */
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -8231,9 +8232,10 @@ function defineInputs(own) {
             const secrets = [raw['access_token'], raw['component_appsecret'], raw['component_verify_ticket']];
             for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
                 const text = raw[input] ?? '';
+                const parsed = parseJson(text);
                 for (const field of fields) {
                     // JSON that does not parse may still hold the secret: it is masked all the same.
-                    const found = isJson(text) ? [jsonField(text, field)] : valuesAfter(text, field);
+                    const found = parsed !== undefined ? [ownField(parsed.value, field)] : valuesAfter(text, field);
                     secrets.push(...found.filter((value) => typeof value === 'string'));
                 }
             }
@@ -8251,9 +8253,8 @@ function credentialsOf(given) {
             verifyTicket: given.component_verify_ticket ?? '',
         };
 }
-/** An own field of the JSON object in `text` (which parses). */
-function jsonField(text, key) {
-    const value = JSON.parse(text);
+/** An own field of `value` when it is an object; undefined otherwise. */
+function ownField(value, key) {
     return isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 function credentialProblems(raw) {
