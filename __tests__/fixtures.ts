@@ -1,6 +1,8 @@
-/** What the unit tests share: a Log that records what it would print, an Api on the fake, test certificates. */
+/** What the tests share: a Log that records what it would print, an Api on the fake, test certificates, a CONNECT proxy. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import { redact } from '../src/redact.ts';
 import type { Api } from '../src/client.ts';
@@ -95,4 +97,53 @@ export function makeCertificates(dir: string, subjectAltName: string): { caFile:
     file('server.crt'),
   );
   return { caFile: file('ca.crt'), key: readFileSync(file('server.key')), cert: readFileSync(file('server.crt')) };
+}
+
+/** One CONNECT, as the proxy saw it. */
+export interface Connect {
+  target: string;
+  host: string | undefined;
+  authorization: string | undefined;
+}
+
+/** How the proxy answers a CONNECT: a tunnel to a port on 127.0.0.1, a refusal (status line and any headers), or `raw` bytes of its own. */
+export type ConnectAnswer = { tunnelTo: number } | { refuse: string } | { raw: string };
+
+export interface ConnectProxy {
+  port: number;
+  /** Every CONNECT received, in order. */
+  connects: Connect[];
+  close(): Promise<void>;
+}
+
+/** A CONNECT proxy on 127.0.0.1 that answers each CONNECT as `answer` says. It never dials out. */
+export async function startConnectProxy(answer: (connect: Connect) => ConnectAnswer): Promise<ConnectProxy> {
+  const connects: Connect[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((_request, response) => void response.writeHead(405).end('this proxy only tunnels'));
+  server.on('connect', (request: http.IncomingMessage, client: net.Socket) => {
+    sockets.add(client);
+    const connect = { target: request.url ?? '', host: request.headers.host, authorization: request.headers['proxy-authorization'] };
+    connects.push(connect);
+    const answered = answer(connect);
+    if ('refuse' in answered) return void client.end(`HTTP/1.1 ${answered.refuse}\r\n\r\n`);
+    if ('raw' in answered) return void client.write(answered.raw);
+    const upstream = net.connect(answered.tunnelTo, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connects,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

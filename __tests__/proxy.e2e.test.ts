@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CREATE_PATH, LIST_SERVICES_PATH, TOKEN_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
 import { runAction, type ActionRun } from '../tools/run-action.ts';
 import { errors, expectCleanRun, infos, masks } from './e2e.ts';
-import { makeCertificates } from './fixtures.ts';
+import { type ConnectProxy, makeCertificates, startConnectProxy } from './fixtures.ts';
 
 const WECHAT = 'api.weixin.qq.com';
 const TOKEN = `tok-${randomUUID()}`;
@@ -25,56 +24,10 @@ const PROXY_PASSWORD_IN_URL = encodeURIComponent(PROXY_PASSWORD);
 /** The Proxy-Authorization header the proxy accepts: basic auth with the decoded user and password. */
 const CREDENTIALS = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
 
-interface Tunnel {
-  target: string;
-  authorization: string | undefined;
-}
-
-/** A CONNECT proxy with basic auth that tunnels api.weixin.qq.com:443 to `upstreamPort`, and nothing else. */
-async function startProxy(upstreamPort: number): Promise<{ port: number; tunnels: Tunnel[]; close: () => Promise<void> }> {
-  const tunnels: Tunnel[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_request, response) => {
-    response.writeHead(405).end('this proxy only tunnels');
-  });
-  server.on('connect', (request: http.IncomingMessage, client: net.Socket) => {
-    sockets.add(client);
-    const target = request.url ?? '';
-    const authorization = request.headers['proxy-authorization'];
-    tunnels.push({ target, authorization });
-    if (authorization !== CREDENTIALS) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n');
-      return;
-    }
-    if (target !== `${WECHAT}:443`) {
-      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-      return;
-    }
-    const upstream = net.connect(upstreamPort, '127.0.0.1', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    port,
-    tunnels,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 let dir: string;
 let caFile: string;
 let fake: FakeWeChat;
-let proxy: Awaited<ReturnType<typeof startProxy>>;
+let proxy: ConnectProxy;
 let runs: { run: ActionRun; given: Record<string, string>; proxyPasswords: string[] }[];
 
 beforeAll(async () => {
@@ -83,7 +36,12 @@ beforeAll(async () => {
   caFile = certificates.caFile;
   fake = await startFakeWeChat({ tls: { key: certificates.key, cert: certificates.cert } });
   fake.platform = { appid: 'wx-proxy-platform', appsecret: `appsecret-${randomUUID()}`, verifyTicket: `ticket@@@${randomUUID()}` };
-  proxy = await startProxy(Number(new URL(fake.url).port));
+  // Basic auth, and api.weixin.qq.com:443 alone is tunnelled (to the fake).
+  proxy = await startConnectProxy(({ target, authorization }) => {
+    if (authorization !== CREDENTIALS) return { refuse: '407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"' };
+    if (target !== `${WECHAT}:443`) return { refuse: '403 Forbidden' };
+    return { tunnelTo: Number(new URL(fake.url).port) };
+  });
 });
 afterAll(async () => {
   await proxy.close();
@@ -93,7 +51,7 @@ afterAll(async () => {
 beforeEach(() => {
   fake.reset();
   fake.tokens.add(TOKEN);
-  proxy.tunnels.length = 0;
+  proxy.connects.length = 0;
   runs = [];
 });
 afterEach(() => {
@@ -122,8 +80,8 @@ describe('HTTPS_PROXY', () => {
   it.each(['HTTPS_PROXY', 'https_proxy'])('%s carries the call to api.weixin.qq.com, with the proxy credentials', async (name) => {
     const run = await act(inputs, { [name]: proxyUrl() });
     expect(run.exitCode).toBe(0);
-    const tunnel = { target: `${WECHAT}:443`, authorization: CREDENTIALS };
-    expect(proxy.tunnels).toEqual([tunnel, tunnel]);
+    const tunnel = { target: `${WECHAT}:443`, host: `${WECHAT}:443`, authorization: CREDENTIALS };
+    expect(proxy.connects).toEqual([tunnel, tunnel]);
     expect(fake.requests.map((r) => r.path)).toEqual([LIST_SERVICES_PATH, CREATE_PATH]);
     for (const request of fake.requests) {
       expect(request.headers.host).toBe(WECHAT);
@@ -161,8 +119,8 @@ describe('HTTPS_PROXY', () => {
     );
     expect(run.exitCode).toBe(0);
     expect(fake.requests.map((r) => r.path)).toEqual([TOKEN_PATH, LIST_SERVICES_PATH, CREATE_PATH]);
-    const tunnel = { target: `${WECHAT}:443`, authorization: CREDENTIALS };
-    expect(proxy.tunnels).toEqual([tunnel, tunnel, tunnel]);
+    const tunnel = { target: `${WECHAT}:443`, host: `${WECHAT}:443`, authorization: CREDENTIALS };
+    expect(proxy.connects).toEqual([tunnel, tunnel, tunnel]);
   });
 
   it('masks the proxy password before anything else is printed', async () => {
@@ -181,7 +139,7 @@ describe('HTTPS_PROXY', () => {
     const run = await act({ ...inputs, max_attempts: '1' }, { HTTPS_PROXY: proxyUrl('wrong-password') });
     expect(run.exitCode).toBe(1);
     expect(fake.requests).toEqual([]);
-    expect(proxy.tunnels).toHaveLength(1);
+    expect(proxy.connects).toHaveLength(1);
     expect(errors(run)).toEqual([
       `getcslist failed: could not reach https://${WECHAT}${LIST_SERVICES_PATH} (the proxy answered HTTP 407 ` +
         "to CONNECT: check the user and password in HTTPS_PROXY): check api_base_url, the runner's network and HTTPS_PROXY",
@@ -223,13 +181,13 @@ describe('NO_PROXY', () => {
 
   it('sends a host it does not list through the proxy', async () => {
     const run = await act(unresolvable, { HTTPS_PROXY: proxyUrl(), NO_PROXY: 'example.com,.internal' });
-    expect(proxy.tunnels.map((t) => t.target)).toEqual(['wechat.invalid:443']);
+    expect(proxy.connects.map((t) => t.target)).toEqual(['wechat.invalid:443']);
     expect(errors(run)[0]).toContain('(the proxy answered HTTP 403 to CONNECT)');
   });
 
   it.each(['NO_PROXY', 'no_proxy'])('%s sends a listed host around the proxy', async (name) => {
     const run = await act(unresolvable, { HTTPS_PROXY: proxyUrl(), [name]: 'example.com,.invalid' });
-    expect(proxy.tunnels).toEqual([]);
+    expect(proxy.connects).toEqual([]);
     expect(run.commands.filter((c) => c.command === 'debug' && c.value.startsWith('POST ')).map((c) => c.value)).toEqual([
       `POST https://wechat.invalid${LIST_SERVICES_PATH}`,
     ]);

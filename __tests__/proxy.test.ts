@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { postJson, TransportError } from '../src/http.ts';
 import { proxyFor, proxySecrets } from '../src/proxy.ts';
 import { LIST_SERVICES } from '../src/wechat.ts';
 import { closedPort, LIST_SERVICES_PATH, startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
-import { apiOn, makeCertificates, TOKEN } from './fixtures.ts';
+import { apiOn, type Connect, type ConnectProxy, makeCertificates, startConnectProxy, TOKEN } from './fixtures.ts';
 
 describe('proxySecrets', () => {
   it('finds the password of every proxy variable, as written and decoded', () => {
@@ -69,49 +68,31 @@ describe('agentFor, through a proxy', () => {
   const USER = 'ci-runner';
   const PASSWORD = 'p@ss:word';
   const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-  interface Connect {
-    target: string;
-    host: string | undefined;
-    authorization: string | undefined;
-  }
   let fake: FakeWeChat;
-  let proxy: net.Server;
+  let proxy: ConnectProxy;
   let proxyPort: number;
   let connects: Connect[];
   /** How the proxy answers CONNECT: tunnel to the fake (or to port `to`), refuse with a status, or answer the request itself. */
   let mode: { kind: 'tunnel'; to?: number } | { kind: 'refuse'; status: string } | { kind: 'answer-at-once'; answer: string };
-  const sockets = new Set<net.Socket>();
 
   beforeAll(async () => {
     fake = await startFakeWeChat();
-    const server = http.createServer((_request, response) => void response.writeHead(405).end());
-    server.on('connect', (request: http.IncomingMessage, client: net.Socket) => {
-      sockets.add(client);
-      connects.push({ target: request.url ?? '', host: request.headers.host, authorization: request.headers['proxy-authorization'] });
-      if (mode.kind === 'refuse') return void client.end(`HTTP/1.1 ${mode.status}\r\n\r\n`);
+    proxy = await startConnectProxy(() => {
+      if (mode.kind === 'refuse') return { refuse: mode.status };
       // The answer in the same packet as the tunnel's: the client must read it as the first bytes from the target.
-      if (mode.kind === 'answer-at-once') return void client.write(`HTTP/1.1 200 Connection Established\r\n\r\n${mode.answer}`);
-      const upstream = net.connect(mode.to ?? Number(new URL(fake.url).port), '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      sockets.add(upstream);
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
+      if (mode.kind === 'answer-at-once') return { raw: `HTTP/1.1 200 Connection Established\r\n\r\n${mode.answer}` };
+      return { tunnelTo: mode.to ?? Number(new URL(fake.url).port) };
     });
-    proxy = server;
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyPort = (proxy.address() as net.AddressInfo).port;
+    proxyPort = proxy.port;
+    connects = proxy.connects;
   });
   afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
     await fake.close();
   });
   beforeEach(() => {
     fake.reset();
-    connects = [];
+    connects.length = 0;
     mode = { kind: 'tunnel' };
     for (const name of ['https_proxy', 'http_proxy', 'no_proxy', 'NO_PROXY', 'HTTPS_PROXY']) vi.stubEnv(name, '');
     vi.stubEnv('HTTP_PROXY', `http://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${proxyPort}`);
