@@ -115,10 +115,7 @@ describe('success', () => {
   it('obtains a component_access_token from the platform credentials, masks it, says so once, and uses it', async () => {
     const run = await act({
       ...base(),
-      access_token: '',
-      component_appid: suite.fake.platform.appid,
-      component_appsecret: suite.fake.platform.appsecret,
-      component_verify_ticket: suite.fake.platform.verifyTicket,
+      ...suite.platformInputs(),
     });
     expect(run.exitCode).toBe(0);
     expect(calls(suite.fake.requests)).toEqual(['/cgi-bin/component/api_component_token', 'getcslist', 'establishcloudbaserunserver']);
@@ -401,10 +398,7 @@ describe('WeChat errcodes from the create', () => {
   describe('the token step', () => {
     const platform = () => ({
       ...base(),
-      access_token: '',
-      component_appid: suite.fake.platform.appid,
-      component_appsecret: suite.fake.platform.appsecret,
-      component_verify_ticket: suite.fake.platform.verifyTicket,
+      ...suite.platformInputs(),
     });
     const cases: [number, string, string, Setup][] = [
       [
@@ -553,10 +547,7 @@ describe('dry run', () => {
   it('shows the token request too, with the secrets redacted, when it would obtain a token', async () => {
     const run = await act({
       ...base(),
-      access_token: '',
-      component_appid: suite.fake.platform.appid,
-      component_appsecret: suite.fake.platform.appsecret,
-      component_verify_ticket: suite.fake.platform.verifyTicket,
+      ...suite.platformInputs(),
       dry_run: 'True',
     });
     expect(run.exitCode).toBe(0);

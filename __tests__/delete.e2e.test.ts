@@ -28,10 +28,7 @@ const suite = e2eSuite('delete', TOKEN);
 const base = () => ({ access_token: TOKEN, env_id: ENV, service_name: SERVICE, api_base_url: suite.fake.url });
 const platform = () => ({
   ...base(),
-  access_token: '',
-  component_appid: suite.fake.platform.appid,
-  component_appsecret: suite.fake.platform.appsecret,
-  component_verify_ticket: suite.fake.platform.verifyTicket,
+  ...suite.platformInputs(),
 });
 
 const act = suite.act;

@@ -494,10 +494,7 @@ describe('secrets', () => {
     suite.fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
     const run = await act({
       ...base(),
-      access_token: '',
-      component_appid: suite.fake.platform.appid,
-      component_appsecret: suite.fake.platform.appsecret,
-      component_verify_ticket: suite.fake.platform.verifyTicket,
+      ...suite.platformInputs(),
       image_secret_info: JSON.stringify({ password: REGISTRY_PASSWORD }),
     });
     expect(run.exitCode).toBe(0);

@@ -41,6 +41,8 @@ export interface Suite {
   fake: FakeWeChat;
   /** Runs the action's bundle with these inputs; the run is checked clean after the test. */
   act(inputs: Record<string, string>, env?: Record<string, string>): Promise<ActionRun>;
+  /** The fake platform's credentials as the three component_* inputs, access_token left empty. */
+  platformInputs(): Record<string, string>;
 }
 
 /**
@@ -57,6 +59,10 @@ export function e2eSuite(action: ActionName, token: string, secrets: string[] = 
       const run = await runAction({ action, inputs, ...(env !== undefined && { env }) });
       runs.push({ run, given: inputs });
       return run;
+    },
+    platformInputs() {
+      const { appid, appsecret, verifyTicket } = suite.fake.platform;
+      return { access_token: '', component_appid: appid, component_appsecret: appsecret, component_verify_ticket: verifyTicket };
     },
   };
   beforeAll(async () => {
