@@ -329,19 +329,21 @@ describe('create', () => {
       const run = await runStory('create', base({ if_exists: 'fail' }));
       expect(run.exitCode).toBe(1);
       expect(sent()).toStrictEqual([LOOKUP]);
+      // SPEC §2: decided on what the lookup showed, so it starts with the action's name and the outputs carry the lookup's answer.
       const line =
-        `createCloudbaseService failed: service "${SERVICE}" already exists in environment "${ENV}" and if_exists is fail: ` +
+        `create: service "${SERVICE}" already exists in environment "${ENV}" and if_exists is fail: ` +
         'delete it first, choose another service_name, or set if_exists: skip';
       expect(errors(run)).toEqual([line]);
-      expect(run.outputs).toStrictEqual(outputs(NO_ANSWER, { created: false, existed: true }));
+      const lookup = answerOf(fake.requestsTo(LIST_SERVICES_PATH)[0]);
+      expect(run.outputs).toStrictEqual(outputs(lookup, { created: false, existed: true }));
       expect(rows(run)).toEqual([
         ['Environment', `<code>${ENV}</code>`],
         ['Service', `<code>${SERVICE}</code>`],
         ['Public access', 'true'],
         ['Existed before', 'true'],
         ['Result', html(line)],
-        ['errcode', ''],
-        ['rid', ''],
+        ['errcode', '0'],
+        ['rid', `<code>${lookup.rid}</code>`],
       ]);
     });
   });
@@ -434,10 +436,11 @@ describe('create', () => {
       expect(run.exitCode).toBe(1);
       expect(sent()).toStrictEqual([LOOKUP, CREATE, LOOKUP]);
       expect(errors(run)).toEqual([
-        `createCloudbaseService failed: service "${SERVICE}" already exists in environment "${ENV}" and if_exists is fail: ` +
+        `create: service "${SERVICE}" already exists in environment "${ENV}" and if_exists is fail: ` +
           'delete it first, choose another service_name, or set if_exists: skip',
       ]);
-      expect(run.outputs).toStrictEqual(outputs(NO_ANSWER, { created: false, existed: true }));
+      // existed: another run created it while this one ran (SPEC v3); the outputs carry the second lookup's answer.
+      expect(run.outputs).toStrictEqual(outputs(answerOf(fake.requestsTo(LIST_SERVICES_PATH)[1]), { created: false, existed: true }));
     });
 
     it('still absent: fails with that errcode, its errmsg and rid; the outputs carry the create’s answer', async () => {
@@ -781,15 +784,16 @@ describe('delete', () => {
       expect(run.exitCode).toBe(1);
       expect(sent()).toStrictEqual([LOOKUP]);
       const line =
-        `delcontainerservice failed: service "${SERVICE}" does not exist in environment "${ENV}" and if_missing is fail: ` +
+        `delete: service "${SERVICE}" does not exist in environment "${ENV}" and if_missing is fail: ` +
         'check service_name and env_id, or set if_missing: skip';
       expect(errors(run)).toEqual([line]);
-      expect(run.outputs).toStrictEqual(outputs(NO_ANSWER, { deleted: false, existed: false }));
+      const lookup = answerOf(fake.requestsTo(LIST_SERVICES_PATH)[0]);
+      expect(run.outputs).toStrictEqual(outputs(lookup, { deleted: false, existed: false }));
       expect(rows(run).slice(2)).toEqual([
         ['Existed before', 'false'],
         ['Result', html(line)],
-        ['errcode', ''],
-        ['rid', ''],
+        ['errcode', '0'],
+        ['rid', `<code>${lookup.rid}</code>`],
       ]);
     });
   });
@@ -799,7 +803,7 @@ describe('delete', () => {
       fake.addService(ENV, SERVICE);
       const run = await runStory('delete', base());
       expect(run.exitCode).toBe(0);
-      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, DELETE_SERVICE]);
+      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, DELETE_SERVICE, LOOKUP]);
       const del = fake.requestsTo(DELETE_SERVICE_PATH)[0];
       const { rid } = answerOf(del);
       expect(run.outputs).toStrictEqual(outputs(answerOf(del), { deleted: true, existed: true }));
@@ -834,6 +838,7 @@ describe('delete', () => {
         deleteVersion('pr-42-001'),
         deleteVersion('pr-42-002'),
         deleteVersion('pr-42-003', true),
+        LOOKUP,
       ]);
       const last = fake.requestsTo(DELETE_VERSION_PATH)[2];
       const { rid } = answerOf(last);
@@ -884,6 +889,7 @@ describe('delete', () => {
         deleteVersion('pr-42-b'),
         deleteVersion('pr-42-c'),
         deleteVersion('pr-42-a', true),
+        LOOKUP,
       ]);
     });
 
@@ -894,13 +900,14 @@ describe('delete', () => {
       fake.addService(ENV, SERVICE);
       const run = await runStory('delete', base());
       expect(run.exitCode).toBe(0);
-      expect(sent()).toStrictEqual([LOOKUP, ['getcslist', { env: ENV, offset: 2, limit: 20 }], VERSIONS, DELETE_SERVICE]);
+      const secondPage: [string, unknown] = ['getcslist', { env: ENV, offset: 2, limit: 20 }];
+      expect(sent()).toStrictEqual([LOOKUP, secondPage, VERSIONS, DELETE_SERVICE, LOOKUP]);
     });
   });
 
   it('a delete answered without a rid: the log names none', async () => {
     fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'raw', status: 200, path: DELETE_SERVICE_PATH, body: '{"errcode":0,"errmsg":"ok"}' });
+    fake.failNext({ kind: 'act-then', path: DELETE_SERVICE_PATH, fault: { kind: 'raw', status: 200, body: '{"errcode":0,"errmsg":"ok"}' } });
     const run = await runStory('delete', base());
     expect(run.exitCode).toBe(0);
     expect(infos(run).at(-1)).toBe(`Deleted service "${SERVICE}".`);
@@ -923,6 +930,7 @@ describe('delete', () => {
       deleteVersion('pr-42-002'),
       deleteVersion('pr-42-001'),
       deleteVersion('pr-42-003', true),
+      LOOKUP,
     ]);
   });
 
@@ -932,7 +940,7 @@ describe('delete', () => {
       fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_SERVICE_PATH });
       const run = await runStory('delete', base());
       expect(run.exitCode).toBe(0);
-      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, DELETE_SERVICE, LOOKUP]);
+      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, DELETE_SERVICE, LOOKUP, LOOKUP]);
       expect(run.outputs).toStrictEqual(outputs(NO_ANSWER, { deleted: true, existed: true }));
       const why = lostWhy(DELETE_SERVICE_PATH);
       expect(infos(run)).toEqual([
@@ -959,7 +967,15 @@ describe('delete', () => {
       fake.failNext({ kind: 'act-then', fault: { kind: 'reset' }, path: DELETE_VERSION_PATH });
       const run = await runStory('delete', base());
       expect(run.exitCode).toBe(0);
-      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, deleteVersion('pr-42-001'), LOOKUP, VERSIONS, deleteVersion('pr-42-002', true)]);
+      expect(sent()).toStrictEqual([
+        LOOKUP,
+        VERSIONS,
+        deleteVersion('pr-42-001'),
+        LOOKUP,
+        VERSIONS,
+        deleteVersion('pr-42-002', true),
+        LOOKUP,
+      ]);
       const last = fake.requestsTo(DELETE_VERSION_PATH)[1];
       expect(run.outputs).toStrictEqual(outputs(answerOf(last), { deleted: true, existed: true }));
       expect(fake.services(ENV)).toEqual([]);
@@ -981,6 +997,7 @@ describe('delete', () => {
         VERSIONS,
         deleteVersion('pr-42-001'),
         deleteVersion('pr-42-002', true),
+        LOOKUP,
       ]);
       expect(fake.services(ENV)).toEqual([]);
     });
@@ -990,7 +1007,7 @@ describe('delete', () => {
       fake.failNext({ kind: 'reset', path: DELETE_SERVICE_PATH });
       const run = await runStory('delete', base());
       expect(run.exitCode).toBe(0);
-      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, DELETE_SERVICE, LOOKUP, DELETE_SERVICE]);
+      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, DELETE_SERVICE, LOOKUP, DELETE_SERVICE, LOOKUP]);
       expect(infos(run).filter((line) => line.startsWith('POST '))).toEqual([post(DELETE_SERVICE_PATH, 1), post(DELETE_SERVICE_PATH, 2)]);
       expect(run.outputs).toStrictEqual(outputs(answerOf(fake.requestsTo(DELETE_SERVICE_PATH)[1]), { deleted: true, existed: true }));
     });
@@ -1150,6 +1167,7 @@ describe('deploy', () => {
     version_name,
     status,
     run_id,
+    pruned: '',
   });
   /** The outputs of a run whose version create WeChat answered. */
   const answered = (version_name: string, status: string) =>
@@ -1256,7 +1274,7 @@ describe('deploy', () => {
       expect(sent()).toStrictEqual([LOOKUP, VERSIONS, CREATE, ...polls(2)]);
       expect(clock.sleeps).toEqual([5000]);
       const line =
-        'createcloudbaserunserverversion failed: version "pr-42-001" failed to build (build_fail): look at its build log in the CloudBase console ' +
+        'deploy: version "pr-42-001" failed to build (build_fail): look at its build log in the CloudBase console ' +
         '(service → versions), fix the image or its settings, then deploy again';
       expect(errors(run)).toEqual([line]);
       expect(run.outputs).toStrictEqual(answered('pr-42-001', 'build_fail'));
@@ -1273,7 +1291,7 @@ describe('deploy', () => {
       expect(clock.sleeps).toEqual([5000, 7500, 7500]);
       expect(sent()).toStrictEqual([LOOKUP, VERSIONS, CREATE, ...polls(4)]);
       const line =
-        'createcloudbaserunserverversion failed: version "pr-42-001" is not running 20 s after it was created (last status: building); ' +
+        'deploy: version "pr-42-001" is not running 20 s after it was created (last status: building); ' +
         'it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds';
       expect(errors(run)).toEqual([line]);
       expect(run.outputs).toStrictEqual(answered('pr-42-001', 'building'));
@@ -1295,7 +1313,7 @@ describe('deploy', () => {
       expect(sent()).toStrictEqual([LOOKUP, VERSIONS, CREATE, ...polls(2)]);
       expect(clock.sleeps).toEqual([5000]);
       const line =
-        'createcloudbaserunserverversion failed: version "(not listed yet)" is not running 5 s after it was created (last status: not listed yet); ' +
+        'deploy: version (not listed yet) is not running 5 s after it was created (last status: not listed yet); ' +
         'it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds';
       expect(errors(run)).toEqual([line]);
       expect(infos(run).slice(2)).toEqual([
@@ -1386,7 +1404,8 @@ describe('deploy', () => {
       expect(run.exitCode).toBe(0);
       expect(clock.sleeps).toEqual([5000]);
       expect(warnings(run)).toHaveLength(1);
-      expect(infos(run).slice(3)).toEqual(['Version "pr-42-001": not listed yet (after 0 s)', 'Version "pr-42-001": normal (after 5 s)']);
+      // The failed read says nothing of the version: only what a read showed is logged.
+      expect(infos(run).slice(3)).toEqual(['Version "pr-42-001": normal (after 5 s)']);
     });
   });
 
@@ -1466,16 +1485,18 @@ describe('deploy', () => {
       const run = await runStory('deploy', base());
       expect(run.exitCode).toBe(1);
       expect(sent()).toStrictEqual([LOOKUP]);
-      const line = `createcloudbaserunserverversion failed: service "${SERVICE}" does not exist in environment "${ENV}": run the create action first`;
+      // SPEC §2: decided on what the lookup showed: the action's name first, never the call that was not made; the lookup's answer as outputs.
+      const line = `deploy: service "${SERVICE}" does not exist in environment "${ENV}": run the create action first`;
       expect(errors(run)).toEqual([line]);
-      expect(run.outputs).toStrictEqual(outputs(NO_ANSWER, '', '', ''));
+      const lookup = answerOf(fake.requestsTo(LIST_SERVICES_PATH)[0]);
+      expect(run.outputs).toStrictEqual(outputs(lookup, '', '', ''));
       expect(rows(run)).toEqual([
         ['Environment', `<code>${ENV}</code>`],
         ['Service', `<code>${SERVICE}</code>`],
         ['Image', IMAGE],
         ['Result', html(line)],
-        ['errcode', ''],
-        ['rid', ''],
+        ['errcode', '0'],
+        ['rid', `<code>${lookup.rid}</code>`],
       ]);
     });
 

@@ -93,6 +93,7 @@ describe('the bodies of the other calls, each with its generation’s field name
       image_secret_info: { registry_server: 'ccr.ccs.tencentyun.com', user_name: 'u', password: 'p' },
       wait: true,
       wait_timeout_seconds: 900,
+      keep_versions: 0,
     };
     expect(JSON.stringify(createVersionBody('env', 'svc', own))).toBe(
       '{"env_id":"env","server_name":"svc","upload_type":"image","flow_ratio":100,"cpu":0.25,"mem":0.5,"min_num":0,"max_num":5,' +

@@ -1,4 +1,4 @@
-import { CallFailed, OutcomeUnknown } from './errors.ts';
+import { CallFailed, DeadlinePassed, OutcomeUnknown } from './errors.ts';
 import { postJson, TransportError, type HttpAnswer } from './http.ts';
 import type { Log } from './log.ts';
 import { proxyFor } from './proxy.ts';
@@ -17,7 +17,15 @@ export interface Api {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   now?: () => number;
+  /**
+   * Set by a wait (wait.ts): the time (as `now` gives it) after which no attempt, retry or
+   * backoff starts; an attempt in flight then gets at most LAST_READ_MS more.
+   */
+  deadline?: number;
 }
+
+/** The most an attempt started by the deadline may run past it: a wait ends within about a second of it. */
+export const LAST_READ_MS = 1000;
 
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 10_000;
@@ -30,11 +38,23 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 
 export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Waits before attempt `attempt + 1`, saying why. */
-async function pause(api: Api, attempt: number, of: number, why: string): Promise<void> {
+/** Waits before attempt `attempt + 1`, saying why; never past a wait's deadline. */
+async function pause(api: Api, attempt: number, of: number, why: string, call: string): Promise<void> {
   const wait = backoffMs(attempt, api.random);
+  if (api.deadline !== undefined && clockOf(api)() + wait > api.deadline) throw new DeadlinePassed(call);
   api.log.info(`${why}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${of})`);
   await (api.sleep ?? sleepFor)(wait);
+}
+
+const clockOf = (api: Api) => api.now ?? Date.now;
+
+/** The time an attempt may take: timeout_seconds, cut at a wait's deadline (SPEC §3). */
+function attemptMs(api: Api, call: string): number {
+  const timeout = api.timeoutSeconds * 1000;
+  if (api.deadline === undefined) return timeout;
+  const now = clockOf(api)();
+  if (now > api.deadline) throw new DeadlinePassed(call);
+  return Math.min(timeout, api.deadline + LAST_READ_MS - now);
 }
 
 export interface Answered<A> {
@@ -67,13 +87,15 @@ export async function callWeChat<A extends WeChatAnswer>(api: Api, call: Call<A>
     log.debug(`${call.name} request body: ${payload}`);
     let http: HttpAnswer;
     try {
-      http = await (api.post ?? postJson)(url, payload, api.timeoutSeconds * 1000);
+      http = await (api.post ?? postJson)(url, payload, attemptMs(api, call.failed));
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
+      // A read cut at a wait's deadline ends the wait; a write's outcome stays unknown (waits only read).
+      if (!call.writes && api.deadline !== undefined && clockOf(api)() >= api.deadline) throw new DeadlinePassed(call.failed);
       const tried = attempt > 1 ? ` on ${attempt} attempts` : '';
       if (!error.sent) {
         if (more) {
-          await pause(api, attempt, budget, `Could not reach ${where.host} (${error.message})`);
+          await pause(api, attempt, budget, `Could not reach ${where.host} (${error.message})`, call.failed);
           continue;
         }
         throw new CallFailed(
@@ -83,7 +105,7 @@ export async function callWeChat<A extends WeChatAnswer>(api: Api, call: Call<A>
       const why = `the request was sent to ${where.href}, then ${error.message}`;
       if (call.writes) throw new OutcomeUnknown(call.failed, why, attempt);
       if (more) {
-        await pause(api, attempt, budget, `No answer from ${where.host} (${error.message})`);
+        await pause(api, attempt, budget, `No answer from ${where.host} (${error.message})`, call.failed);
         continue;
       }
       throw new CallFailed(`${call.failed}: ${why}${tried}: check the runner's network and api_base_url, then run the job again`);
@@ -96,13 +118,13 @@ export async function callWeChat<A extends WeChatAnswer>(api: Api, call: Call<A>
     if (!read.ok) {
       if (call.writes) throw new OutcomeUnknown(call.failed, read.problem, attempt);
       if (more) {
-        await pause(api, attempt, budget, `No WeChat answer from ${where.host} (HTTP ${http.status})`);
+        await pause(api, attempt, budget, `No WeChat answer from ${where.host} (HTTP ${http.status})`, call.failed);
         continue;
       }
       throw new CallFailed(`${call.failed}: ${read.problem}${attempt > 1 ? ` [${attempt} attempts]` : ''}`);
     }
     if (isBusy(read.answer.errcode) && more) {
-      await pause(api, attempt, budget, 'WeChat is busy (errcode -1)');
+      await pause(api, attempt, budget, 'WeChat is busy (errcode -1)', call.failed);
       continue;
     }
     return { answer: read.answer, outcome: outcomeOf(read.answer, log.clean), attempts: attempt };
@@ -191,7 +213,7 @@ export async function writeOnce<A extends WeChatAnswer>(api: Api, call: Call<A>,
           'a read after each showed it had not happened, so nothing changed: run the job again',
       );
     }
-    await pause(api, used, api.maxAttempts, 'The read shows it did not happen');
+    await pause(api, used, api.maxAttempts, 'The read shows it did not happen', call.failed);
   }
 }
 

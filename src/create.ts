@@ -21,6 +21,7 @@ import {
 
 export const CREATE: Action<CreateInputs['own']> = {
   name: 'create-cloudbase-service',
+  short: 'create',
   title: 'CloudBase Run service',
   inputs: CREATE_INPUTS,
   outputs: { created: 'false', existed: 'false' },
@@ -53,6 +54,7 @@ export async function run(): Promise<void> {
 
     const found: ReadBack = async () => (await findService(api, envId, serviceName)).exists;
     const cannotLook: ReadBack = () => Promise.reject(new Error(`${LIST_SERVICES.name} is not available to this platform`));
+    report.pending = `creating service "${serviceName}": the create may land; the next run looks it up first`;
     const written = await writeOnce(api, CREATE_SERVICE, createServiceBody(envId, serviceName, own), before.canLook ? found : cannotLook);
     if (written.answered === undefined) {
       log.info(`The answer was lost (${written.lost}), but service "${serviceName}" is there now: this run created it.`);
@@ -66,6 +68,7 @@ export async function run(): Promise<void> {
       answered(report, outcome);
       log.info(`Created service "${serviceName}"${outcome.rid !== '' ? ` (rid: ${outcome.rid})` : ''}.`);
     }
+    report.pending = '';
     report.outputs['created'] = 'true';
     report.details.set('Existed before', 'false');
     report.result = 'created';
@@ -117,13 +120,13 @@ function alreadyThere(inputs: CreateInputs, lookup: Outcome, { log, report }: St
   const { envId, serviceName } = inputs;
   report.outputs['existed'] = 'true';
   report.details.set('Existed before', 'true');
+  answered(report, lookup);
   if (inputs.own.if_exists === 'fail') {
     throw new CallFailed(
-      `${CREATE_SERVICE.failed}: service "${serviceName}" already exists in environment "${envId}" and if_exists is fail: ` +
+      `create: service "${serviceName}" already exists in environment "${envId}" and if_exists is fail: ` +
         'delete it first, choose another service_name, or set if_exists: skip',
     );
   }
-  answered(report, lookup);
   report.result = 'already there: nothing created (if_exists: skip)';
   log.info(`Service "${serviceName}" already exists in environment "${envId}": nothing to create (if_exists: skip).`);
 }

@@ -1,24 +1,36 @@
-import { showRequest, sleepFor, writeOnce, type Api } from './client.ts';
+import { showRequest, writeOnce, type Api } from './client.ts';
 import { CallFailed } from './errors.ts';
 import { DEPLOY_INPUTS, type DeployInputs } from './inputs.ts';
 import type { Log } from './log.ts';
 import { answered, type Report } from './outputs.ts';
-import { findService, listVersions } from './services.ts';
+import { findService, listVersions, newestFirst, shareOf } from './services.ts';
 import { perform, type Action } from './step.ts';
 import { connect, showTokenRequest } from './token.ts';
-import { CREATE_VERSION, createVersionBody, describeFailure, VERSION_FAILED, VERSION_RUNNING, type VersionItem } from './wechat.ts';
+import { waitUntil } from './wait.ts';
+import {
+  CREATE_VERSION,
+  createVersionBody,
+  DELETE_VERSION,
+  deleteVersionBody,
+  describeFailure,
+  hasFailed,
+  VERSION_FAILURES,
+  VERSION_RUNNING,
+  type VersionItem,
+} from './wechat.ts';
 
 export const DEPLOY: Action<DeployInputs['own']> = {
   name: 'create-cloudbase-service/deploy',
+  short: 'deploy',
   title: 'CloudBase Run deployment',
   inputs: DEPLOY_INPUTS,
-  outputs: { version_name: '', status: '', run_id: '' },
+  outputs: { version_name: '', status: '', run_id: '', pruned: '' },
 };
 
 /**
  * One run: read inputs → get a token → (dry run?) → the service must be there → create a
- * version of the image, never twice → wait until it runs, fails, or the deadline → outputs
- * and summary.
+ * version of the image, never twice → wait until it runs, fails, or the deadline → prune
+ * old versions → outputs and summary.
  */
 export async function run(): Promise<void> {
   await perform(DEPLOY, async (inputs, { log, report }) => {
@@ -32,15 +44,16 @@ export async function run(): Promise<void> {
     }
 
     const api = await connect(inputs, log, 'nothing was deployed');
-    if (!(await findService(api, envId, serviceName)).exists) {
-      throw new CallFailed(
-        `${CREATE_VERSION.failed}: service "${serviceName}" does not exist in environment "${envId}": run the create action first`,
-      );
+    const lookup = await findService(api, envId, serviceName);
+    if (!lookup.exists) {
+      answered(report, lookup.outcome);
+      throw new CallFailed(`deploy: service "${serviceName}" does not exist in environment "${envId}": run the create action first`);
     }
     const listed = new Set((await listVersions(api, envId, serviceName)).map((version) => version.version_name));
-    const version = new Version(api, inputs, listed);
+    const version = new Version(inputs, listed);
 
-    const written = await writeOnce(api, CREATE_VERSION, createVersionBody(envId, serviceName, own), () => version.appeared());
+    report.pending = `creating a version of service "${serviceName}": it may still be created`;
+    const written = await writeOnce(api, CREATE_VERSION, createVersionBody(envId, serviceName, own), () => version.appeared(api));
     const clock = api.now ?? Date.now;
     const started = clock();
     if (written.answered !== undefined) {
@@ -52,65 +65,122 @@ export async function run(): Promise<void> {
     } else {
       log.info(`The answer was lost (${written.lost}), but a new version is listed now: this run created it.`);
     }
+    report.outputs['version_name'] = version.name;
     log.info(
       `Created version ${version.name !== '' ? `"${version.name}"` : '(its name is not known yet)'}${report.outputs['rid'] ? ` (rid: ${report.outputs['rid']})` : ''}.`,
     );
+    report.pending = `waiting: version ${version.shown()} was created and may still come up`;
 
-    let status: string;
     try {
-      status = own.wait ? await waitUntilDone(api, version, started, own.wait_timeout_seconds) : await version.status();
+      if (own.wait) await waitUntil(api, started, own.wait_timeout_seconds, "the version's status", (bounded) => version.poll(bounded, started));
+      else await readOnce(api, version);
     } finally {
       // The version and its last status seen are outputs however the wait ended.
-      settle(report, version.name, version.last, Math.round((clock() - started) / 1000));
+      settle(report, version, Math.round((clock() - started) / 1000));
     }
-    if (status === VERSION_FAILED) {
+    const failure = hasFailed(version.last) ? VERSION_FAILURES[version.last] : undefined;
+    if (failure !== undefined) throw new CallFailed(`deploy: version "${version.name}" ${failure}`);
+    if (own.wait && version.gone) {
       throw new CallFailed(
-        `${CREATE_VERSION.failed}: version "${version.name}" failed to build (${VERSION_FAILED}): ` +
-          'look at its build log in the CloudBase console (service → versions), fix the image or its settings, then deploy again',
+        `deploy: version "${version.name}" is no longer listed (last status: ${version.last}): it was deleted while it came up, ` +
+          'perhaps by a delete or prune run at the same time; deploy again',
       );
     }
-    if (own.wait && status !== VERSION_RUNNING) {
+    if (own.wait && version.last !== VERSION_RUNNING) {
       throw new CallFailed(
-        `${CREATE_VERSION.failed}: version "${version.name || '(not listed yet)'}" is not running ${own.wait_timeout_seconds} s after it was created ` +
-          `(last status: ${status || 'not listed yet'}); it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds`,
+        `deploy: version ${version.shown()} is not running ${own.wait_timeout_seconds} s after it was created ` +
+          `(last status: ${version.last || 'not listed yet'}); it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds`,
       );
     }
+    report.pending = '';
+    if (own.flow_ratio === 0) {
+      log.info(
+        `Version ${version.shown()} has no traffic (flow_ratio 0): give it a share or all of it with the release action ` +
+          `(version: ${version.name || 'latest'}, flow_ratio: 10 for a canary or 100).`,
+      );
+      report.details.set('Traffic', 'none yet (flow_ratio 0): give it traffic with the release action');
+    }
+    if (own.wait && own.keep_versions > 0) await pruneVersions(api, inputs, version.name, report);
     report.result = own.wait ? 'deployed: the version runs' : 'version created (not waited for)';
   });
 }
 
+/** With wait: false, one read right after the create, best effort: the version was created whatever it says (SPEC §2). */
+async function readOnce(api: Api, version: Version): Promise<void> {
+  try {
+    await version.read(api);
+  } catch (error) {
+    api.log.warning(
+      `Could not read the new version's status (${(error as Error).message}); the version was created: look at it in the CloudBase console.`,
+    );
+  }
+}
+
+/** Reads in a row that must miss a version once listed before it counts as gone: one may miss it while the list shifts. */
+const MISSES_FOR_GONE = 2;
+
 /** The version this run created, found by the name WeChat gave it or as the one that was not listed before. */
 class Version {
   name = '';
-  /** The last status read; '' until the version is listed. */
+  /** The last status read; kept when a later read no longer lists it; '' until it is listed. */
   last = '';
-  private readonly api: Api;
+  /** Listed once, then missing from MISSES_FOR_GONE reads in a row. */
+  gone = false;
+  private misses = 0;
   private readonly inputs: DeployInputs;
   private readonly before: ReadonlySet<string>;
 
-  constructor(api: Api, inputs: DeployInputs, before: ReadonlySet<string>) {
-    this.api = api;
+  constructor(inputs: DeployInputs, before: ReadonlySet<string>) {
     this.inputs = inputs;
     this.before = before;
   }
 
+  shown(): string {
+    return this.name !== '' ? `"${this.name}"` : '(not listed yet)';
+  }
+
   /** After a lost answer: is a version listed that was not before? */
-  async appeared(): Promise<boolean> {
-    return (await this.find()) !== undefined;
+  async appeared(api: Api): Promise<boolean> {
+    return (await this.find(api)) !== undefined;
   }
 
-  /** Its status now; '' while it is not listed. */
-  async status(): Promise<string> {
-    this.last = (await this.find())?.status ?? '';
-    return this.last;
+  /** Reads its status. */
+  async read(api: Api): Promise<void> {
+    const found = await this.find(api);
+    if (found !== undefined) {
+      this.last = found.status ?? '';
+      this.misses = 0;
+    } else if (this.last !== '') {
+      this.misses += 1;
+      this.gone = this.misses >= MISSES_FOR_GONE;
+    }
   }
 
-  private async find(): Promise<VersionItem | undefined> {
-    const versions = await listVersions(this.api, this.inputs.envId, this.inputs.serviceName);
+  /** One poll of the wait: each status change is logged once, with the time since the create answer. Done when it runs, failed or went. */
+  async poll(api: Api, started: number): Promise<boolean> {
+    await this.read(api);
+    const status = this.shownStatus();
+    if (status !== this.announced) {
+      const elapsed = Math.round(((api.now ?? Date.now)() - started) / 1000);
+      api.log.info(`Version ${this.shown()}: ${status} (after ${elapsed} s)`);
+      this.announced = status;
+    }
+    return this.last === VERSION_RUNNING || hasFailed(this.last) || this.gone;
+  }
+
+  private announced: string | undefined;
+
+  private shownStatus(): string {
+    if (this.misses > 0) return `no longer listed (last status: ${this.last})`;
+    return this.last || 'not listed yet';
+  }
+
+  private async find(api: Api): Promise<VersionItem | undefined> {
+    const versions = await listVersions(api, this.inputs.envId, this.inputs.serviceName);
     if (this.name !== '') return versions.find((version) => version.version_name === this.name);
     const fresh = versions.filter((version) => !this.before.has(version.version_name));
     if (fresh.length > 1) {
-      this.api.log.warning(
+      api.log.warning(
         `More than one new version is listed (${fresh.map((v) => v.version_name).join(', ')}): following the first; another deploy ran at the same time.`,
       );
     }
@@ -119,49 +189,53 @@ class Version {
   }
 }
 
-const FIRST_INTERVAL_MS = 5000;
-const INTERVAL_FACTOR = 1.5;
-const MAX_INTERVAL_MS = 15_000;
-
 /**
- * SPEC §2: reads right after the create answer, then after 5 s, × 1.5 each time up to
- * 15 s, the last wait cut at the deadline. Each status change is logged once, with the
- * time since the create answer; a read that gets no answer is a warning, not the end.
+ * keep_versions (SPEC §2): the versions beyond the newest `keep` (the new one counts) that
+ * have no traffic and are not in progress are deleted, oldest first, each never twice; the
+ * new one never, and never with is_delete_server. Whatever fails is one warning at the end.
  */
-async function waitUntilDone(api: Api, version: Version, started: number, timeoutSeconds: number): Promise<string> {
+async function pruneVersions(api: Api, inputs: DeployInputs, created: string, report: Report): Promise<void> {
+  const { envId, serviceName, own } = inputs;
   const { log } = api;
-  const clock = api.now ?? Date.now;
-  const sleep = api.sleep ?? sleepFor;
-  const deadline = started + timeoutSeconds * 1000;
-  let interval = FIRST_INTERVAL_MS;
-  let last: string | undefined;
-  for (;;) {
-    let status = last ?? '';
-    try {
-      status = await version.status();
-    } catch (error) {
-      if (error instanceof CallFailed && error.outcome !== undefined) throw error;
-      log.warning(`Could not read the version's status (${(error as Error).message}); reading again.`);
-    }
-    const elapsed = Math.round((clock() - started) / 1000);
-    if (status !== last)
-      log.info(
-        `Version ${version.name !== '' ? `"${version.name}"` : '(not listed yet)'}: ${status || 'not listed yet'} (after ${elapsed} s)`,
-      );
-    last = status;
-    if (status === VERSION_RUNNING || status === VERSION_FAILED) return status;
-    const left = deadline - clock();
-    if (left <= 0) return status;
-    await sleep(Math.min(interval, left));
-    interval = Math.min(interval * INTERVAL_FACTOR, MAX_INTERVAL_MS);
+  let versions: VersionItem[];
+  try {
+    versions = (await listVersions(api, envId, serviceName)).sort(newestFirst);
+  } catch (error) {
+    log.warning(`Could not list the versions to prune (${(error as Error).message}): nothing was pruned; the deploy itself succeeded.`);
+    return;
   }
+  const candidates = versions
+    .slice(own.keep_versions)
+    .filter((v) => v.version_name !== created && shareOf(v) === 0 && (v.status === VERSION_RUNNING || hasFailed(v.status ?? '')))
+    .reverse();
+  if (candidates.length === 0) return;
+  log.info(`Pruning ${candidates.length} old version${candidates.length > 1 ? 's' : ''} without traffic (keep_versions: ${own.keep_versions}).`);
+  report.pending = `pruning old versions of service "${serviceName}": some may be deleted, the new one is not touched`;
+  const pruned: string[] = [];
+  const left: string[] = [];
+  for (const { version_name: name } of candidates) {
+    try {
+      const gone = async () => !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === name);
+      const written = await writeOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, name, false), gone);
+      const outcome = written.answered?.outcome;
+      if (outcome !== undefined && outcome.errcode !== 0) throw new CallFailed(describeFailure(DELETE_VERSION, outcome, written.attempts));
+      pruned.push(name);
+      log.info(`Pruned version "${name}".`);
+    } catch (error) {
+      left.push(`${name} (${(error as Error).message})`);
+    }
+  }
+  report.pending = '';
+  report.outputs['pruned'] = pruned.join(',');
+  report.details.set('Pruned', pruned.join(', ') || 'none');
+  if (left.length > 0) log.warning(`Could not prune ${left.length} old version${left.length > 1 ? 's' : ''}: ${left.join('; ')}. The deploy itself succeeded.`);
 }
 
-function settle(report: Report, versionName: string, status: string, seconds: number): void {
-  report.outputs['version_name'] = versionName;
-  report.outputs['status'] = status;
-  report.details.set('Version', versionName);
-  report.details.set('Status', status);
+function settle(report: Report, version: Version, seconds: number): void {
+  report.outputs['version_name'] = version.name;
+  report.outputs['status'] = version.last;
+  report.details.set('Version', version.name);
+  report.details.set('Status', version.gone ? `${version.last} (no longer listed)` : version.last);
   report.details.set('Took', `${seconds} s`);
 }
 

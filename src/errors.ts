@@ -36,3 +36,14 @@ export function messageOf(error: unknown, action: string): string {
   const what = error instanceof Error ? error.message : String(error);
   return `${action} failed unexpectedly: ${what}`;
 }
+
+/**
+ * A wait's deadline came (SPEC §3): no attempt, retry or backoff starts after it. The wait
+ * that set the deadline catches it and ends with what it last saw.
+ */
+export class DeadlinePassed extends CallFailed {
+  constructor(call: string) {
+    super(`${call}: the wait's deadline passed before WeChat answered`);
+    this.name = 'DeadlinePassed';
+  }
+}

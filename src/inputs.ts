@@ -373,9 +373,23 @@ const envParamsSchema = z.custom<Record<string, string>>().check(
   }),
 );
 
+// WeChat's instances have a few GB at most: 64 or more is MB given where GB is asked (SPEC §2).
+const MEM_GB_LIMIT = 64;
+const memGb = z.pipe(
+  positiveNumber,
+  z.number().check(
+    z.refine((gb) => gb < MEM_GB_LIMIT, {
+      error: (issue) =>
+        `mem is in GB: ${String(issue.input)} GB is far more than an instance has; for ${String(issue.input)} MB give ${Number((Number(issue.input) / 1024).toFixed(3))}`,
+    }),
+  ),
+);
+
 // SPEC §1.4: at most 50 instances.
 const instances = wholeNumber(0, 50);
 const MIN_NUM = 0;
+// WeChat lists a service's versions in pages of 20; a hundred is far beyond what a team keeps.
+const MAX_KEEP_VERSIONS = 100;
 const MAX_NUM = 5;
 
 export const DEPLOY_INPUTS = defineInputs({
@@ -383,7 +397,7 @@ export const DEPLOY_INPUTS = defineInputs({
     image_url: text,
     container_port: z._default(wholeNumber(1, 65535), 80),
     cpu: z._default(positiveNumber, 0.25),
-    mem: z._default(positiveNumber, 0.5),
+    mem: z._default(memGb, 0.5),
     min_num: z._default(instances, MIN_NUM),
     max_num: z._default(instances, MAX_NUM),
     policy_type: z._default(z.enum(['cpu', 'mem'], { error: 'must be cpu or mem' }), 'cpu'),
@@ -394,6 +408,7 @@ export const DEPLOY_INPUTS = defineInputs({
     image_secret_info: z.optional(jsonObject(imageSecretInfoSchema)),
     wait: z._default(yamlBoolean, true),
     wait_timeout_seconds: z._default(wholeNumber(1, MAX_WAIT_SECONDS), 900),
+    keep_versions: z._default(wholeNumber(0, MAX_KEEP_VERSIONS), 0),
   },
   json: { image_secret_info: { schema: imageSecretInfoSchema, secrets: ['password'] } },
   across: (raw) => {

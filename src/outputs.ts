@@ -14,11 +14,16 @@ export interface Report {
   /** The action's own summary rows, between Service and Result, in order. */
   details: Map<string, string>;
   result: string;
+  /**
+   * What may still be in flight if the run stopped now (a cancellation), e.g. `waiting:
+   * version "pr-42-003" was created and may still come up`; '' while nothing was sent that changes anything.
+   */
+  pending: string;
 }
 
 export function newReport(title: string, own: Record<string, string>): Report {
   const outputs: Record<string, string> = Object.fromEntries(COMMON_OUTPUTS.map((name) => [name, '']));
-  return { title, outputs: { ...outputs, ...own }, details: new Map(), result: '' };
+  return { title, outputs: { ...outputs, ...own }, details: new Map(), result: '', pending: '' };
 }
 
 /** The outputs that come from WeChat's answer, from the call that answered. */

@@ -85,3 +85,16 @@ async function pageThrough<A extends WeChatAnswer>(
     }
   }
 }
+
+/** A version's share of the service's traffic now, as the list gives it (a number, or a number as text). */
+export const shareOf = (version: VersionItem): number => Number(version.flow_ratio ?? 0) || 0;
+
+/**
+ * Newest first (SPEC §2 release): the later `created_time` (WeChat's `YYYY-MM-DD hh:mm:ss`
+ * sorts as text), a tie broken by the greater name (WeChat numbers versions upward).
+ */
+export function newestFirst(a: VersionItem, b: VersionItem): number {
+  return compare(b.created_time ?? '', a.created_time ?? '') || compare(b.version_name, a.version_name);
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -172,9 +172,19 @@ export function createVersionBody(envId: string, serviceName: string, own: Deplo
   };
 }
 
-/** SPEC §1.4: `normal` runs, `build_fail` failed; anything else is still in progress. */
+/** SPEC §1.4: `normal` runs; `build_fail` and `deploy_fail` failed; anything else is still in progress. */
 export const VERSION_RUNNING = 'normal';
-export const VERSION_FAILED = 'build_fail';
+
+/** Each failed status: what failed, and where to look. */
+export const VERSION_FAILURES: Readonly<Record<string, string>> = {
+  build_fail:
+    'failed to build (build_fail): look at its build log in the CloudBase console (service → versions), fix the image or its settings, then deploy again',
+  deploy_fail:
+    'failed to deploy (deploy_fail): its image was built but its instances did not start: look at the version’s logs in the CloudBase console ' +
+    '(service → versions → logs), check that container_port is the port the image listens on and that the container starts, then deploy again',
+};
+
+export const hasFailed = (status: string) => Object.hasOwn(VERSION_FAILURES, status);
 
 /** What WeChat answered, as the outputs carry it: errmsg redacted whole as soon as it arrives. */
 export interface Outcome {
