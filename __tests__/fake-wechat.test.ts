@@ -1,3 +1,8 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -7,10 +12,13 @@ import {
   DELETE_VERSION_PATH,
   LIST_SERVICES_PATH,
   LIST_VERSIONS_PATH,
+  RELEASE_VERSION_PATH,
+  SET_TRAFFIC_PATH,
   TOKEN_PATH,
   startFakeWeChat,
   type FakeWeChat,
 } from '../tools/fake-wechat.ts';
+import { NODE24, ROOT } from '../tools/run-action.ts';
 
 // The fake stands in for WeChat in every other test, so it is tested against the API's documented behaviour.
 let fake: FakeWeChat;
@@ -225,7 +233,8 @@ describe('fake CloudBase Run state across calls', () => {
       errcode: 0,
       errmsg: expect.stringMatching(OK),
       total: 3,
-      items: [item('ss1-002', 'build_fail', 30, 0, 5), item('ss1-001', 'building', 100, 0, 5), item('ss1-003', 'building', 0, 1, 50)],
+      // A version has no traffic until it runs, whatever flow_ratio its create asked for.
+      items: [item('ss1-002', 'build_fail', 30, 0, 5), item('ss1-001', 'building', 0, 0, 5), item('ss1-003', 'building', 0, 1, 50)],
     });
     const buildids = (answer['items'] as Array<{ buildid: number }>).map((entry) => entry.buildid);
     expect(new Set(buildids).size).toBe(3);
@@ -395,6 +404,8 @@ describe('fake parameter checks of the CloudBase Run calls', () => {
     ['delcontainerservice', DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss1' }],
     ['deletecloudbaserunserverversion', DELETE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001' }],
     ['createcloudbaserunserverversion', CREATE_VERSION_PATH, newVersion],
+    ['releasecloudbaserunversion', RELEASE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', release_version: 'ss1-001' }],
+    ['setcspropotion', SET_TRAFFIC_PATH, { env: ENV, service_name: 'ss1', items: [{ version_name: 'ss1-001', flow_ratio: 100 }] }],
   ] as const;
 
   it.each(calls)('%s makes the shared checks in order, and acts on none of them', async (_, path, body) => {
@@ -450,6 +461,32 @@ describe('fake parameter checks of the CloudBase Run calls', () => {
       'container_port',
     ],
     ['establishcloudbaserunserver with server_name', CREATE_PATH, { env_id: ENV, server_name: 'ss1', is_public: true }, 'service_name'],
+    [
+      'releasecloudbaserunversion with service_name',
+      RELEASE_VERSION_PATH,
+      { env_id: ENV, service_name: 'ss1', release_version: 'ss1-001' },
+      'server_name',
+    ],
+    ['releasecloudbaserunversion with env', RELEASE_VERSION_PATH, { env: ENV, server_name: 'ss1', release_version: 'ss1-001' }, 'env_id'],
+    [
+      'releasecloudbaserunversion with version_name',
+      RELEASE_VERSION_PATH,
+      { env_id: ENV, server_name: 'ss1', version_name: 'ss1-001' },
+      'release_version',
+    ],
+    [
+      'setcspropotion with env_id',
+      SET_TRAFFIC_PATH,
+      { env_id: ENV, service_name: 'ss1', items: [{ version_name: 'ss1-001', flow_ratio: 100 }] },
+      'env',
+    ],
+    [
+      'setcspropotion with server_name',
+      SET_TRAFFIC_PATH,
+      { env: ENV, server_name: 'ss1', items: [{ version_name: 'ss1-001', flow_ratio: 100 }] },
+      'service_name',
+    ],
+    ['setcspropotion without items', SET_TRAFFIC_PATH, { env: ENV, service_name: 'ss1' }, 'items'],
   ])('answers %s (the other generation’s name) with 40101', async (_, path, body, missing) => {
     fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
     const answer = await post(path, body);
@@ -634,6 +671,8 @@ describe('fake reset', () => {
     fake.tokens.add('kept-token');
     fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
     expect((await post(CREATE_PATH, { ...minimal, service_name: 'ss2' })).errcode).toBe(0);
+    fake.trafficDelay = { reads: 5 };
+    expect((await post(RELEASE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', release_version: 'ss1-001' }))['result']).toBe('success');
     fake.pageCap = 1;
     fake.versionLifecycle = [{ status: 'building' }];
     fake.omitVersionName = true;
@@ -641,6 +680,10 @@ describe('fake reset', () => {
     fake.failAlways({ kind: 'html-502', path: DELETE_SERVICE_PATH });
     fake.ipWhitelist = ['203.0.113.7'];
     fake.environmentsWithoutCloudBase.add('other-env');
+    let hooked = 0;
+    fake.after(LIST_SERVICES_PATH, () => {
+      hooked += 1;
+    });
 
     fake.reset();
     expect([fake.services(ENV), fake.versions(ENV, 'ss1'), fake.created, fake.requests]).toEqual([[], [], [], []]);
@@ -652,6 +695,7 @@ describe('fake reset', () => {
     ]);
     expect(fake.tokens.has('kept-token')).toBe(true);
     expect(fake.environmentsWithoutCloudBase.size).toBe(0);
+    expect(fake.trafficDelay).toBeUndefined();
 
     // The same name can be created again; no fault is left; the default lifecycle and paging are back.
     expect((await post(CREATE_PATH, minimal)).errcode).toBe(0);
@@ -663,5 +707,544 @@ describe('fake reset', () => {
     expect(await listVersionStatuses()).toEqual(['building']);
     expect(await listVersionStatuses()).toEqual(['normal']);
     expect(await post(DELETE_SERVICE_PATH, { env: ENV, service_name: 'ss2' })).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK) });
+    // The hook went with the reset; no traffic delay is left.
+    expect(hooked).toBe(0);
+    fake.addService(ENV, 'ss3', [{ version_name: 'a', flow_ratio: 100 }, { version_name: 'b' }]);
+    expect((await post(RELEASE_VERSION_PATH, { env_id: ENV, server_name: 'ss3', release_version: 'b' }))['result']).toBe('success');
+    expect(fake.trafficOf(ENV, 'ss3')).toEqual({ a: 0, b: 100 });
+  });
+});
+
+/** Each version's share as a getcsversionlist read shows it (the read counts). */
+async function listedShares(service = 'ss1'): Promise<Record<string, number>> {
+  const answer = await post(LIST_VERSIONS_PATH, { env: ENV, service_name: service });
+  expect(answer.errcode).toBe(0);
+  return Object.fromEntries(
+    (answer['items'] as Array<{ version_name: string; flow_ratio: number }>).map((item) => [item.version_name, item.flow_ratio]),
+  );
+}
+
+const release = (version: string, service = 'ss1') =>
+  post(RELEASE_VERSION_PATH, { env_id: ENV, server_name: service, release_version: version });
+const split = (items: Array<[string, number]>, service = 'ss1') =>
+  post(SET_TRAFFIC_PATH, {
+    env: ENV,
+    service_name: service,
+    items: items.map(([version_name, flow_ratio]) => ({ version_name, flow_ratio })),
+  });
+const invalidParameter = /^tcb api error TcbCode: \[InvalidParameter\] TcbMessage: \[[^\]]+\] rid: \S+$/;
+const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('fake releasecloudbaserunversion (SPEC §1.4a)', () => {
+  beforeEach(() =>
+    fake.addService(ENV, 'ss1', [
+      { version_name: 'ss1-001', flow_ratio: 70 },
+      { version_name: 'ss1-002', flow_ratio: 30 },
+      { version_name: 'ss1-003' },
+      { version_name: 'ss1-004', status: 'build_fail' },
+      { version_name: 'ss1-005', status: 'deploy_fail' },
+    ]),
+  );
+
+  it('gives the version all the traffic and every other version none, answering result success and a release_order_id', async () => {
+    const answer = await release('ss1-003');
+    expect(answer).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), result: 'success', release_order_id: expect.any(Number) });
+    expect(Number.isInteger(answer['release_order_id']) && (answer['release_order_id'] as number) > 0).toBe(true);
+    const expected = { 'ss1-001': 0, 'ss1-002': 0, 'ss1-003': 100, 'ss1-004': 0, 'ss1-005': 0 };
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(expected);
+    expect(await listedShares()).toEqual(expected);
+    // Released again: the same split, another order.
+    const again = await release('ss1-003');
+    expect(again['result']).toBe('success');
+    expect(again['release_order_id']).not.toBe(answer['release_order_id']);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(expected);
+  });
+
+  it.each(['ss1-004', 'ss1-005'])('answers errcode 0 with result failed for %s, a failed version, and changes nothing', async (version) => {
+    expect(await release(version)).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), result: 'failed' });
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 70, 'ss1-002': 30, 'ss1-003': 0, 'ss1-004': 0, 'ss1-005': 0 });
+  });
+
+  it('answers result failed for a version still building', async () => {
+    fake.versionLifecycle = [{ status: 'building' }];
+    expect((await post(CREATE_VERSION_PATH, newVersion))['version_name']).toBe('ss1-006');
+    expect(await release('ss1-006')).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK), result: 'failed' });
+    expect(fake.trafficOf(ENV, 'ss1')['ss1-001']).toBe(70);
+  });
+
+  it('answers ResourceNotFound for an unknown service or version', async () => {
+    const service = await release('ss1-001', 'nope');
+    expect([service.errcode, service.errmsg]).toEqual([-501000, expect.stringMatching(notFound('service'))]);
+    const version = await release('ss1-009');
+    expect([version.errcode, version.errmsg]).toEqual([-501000, expect.stringMatching(notFound('version'))]);
+    expect(fake.trafficOf(ENV, 'ss1')['ss1-001']).toBe(70);
+  });
+
+  it.each([
+    ['release_version as a number', { release_version: 3 }, 'release_version'],
+    ['an empty release_version', { release_version: '' }, 'release_version'],
+    ['server_name as a number', { server_name: 1 }, 'server_name'],
+    ['an extra flow_ratio', { flow_ratio: 100 }, 'flow_ratio'],
+  ])('answers %s with 40097', async (_, change, field) => {
+    const answer = await post(RELEASE_VERSION_PATH, { env_id: ENV, server_name: 'ss1', release_version: 'ss1-003', ...change });
+    expect(answer).toEqual({ errcode: 40097, errmsg: expect.stringMatching(new RegExp(`^invalid args ${field} rid: \\S+$`)) });
+    expect(fake.trafficOf(ENV, 'ss1')['ss1-001']).toBe(70);
+  });
+});
+
+describe('fake setcspropotion (SPEC §1.4a)', () => {
+  beforeEach(() =>
+    fake.addService(ENV, 'ss1', [
+      { version_name: 'ss1-001', flow_ratio: 100 },
+      { version_name: 'ss1-002' },
+      { version_name: 'ss1-003' },
+      { version_name: 'ss1-004', status: 'build_fail' },
+    ]),
+  );
+  const before = { 'ss1-001': 100, 'ss1-002': 0, 'ss1-003': 0, 'ss1-004': 0 };
+
+  it('sets the split, answering {errcode 0, errmsg}; a version left out gets 0', async () => {
+    expect(
+      await split([
+        ['ss1-002', 70],
+        ['ss1-003', 30],
+      ]),
+    ).toEqual({ errcode: 0, errmsg: expect.stringMatching(OK) });
+    expect(await listedShares()).toEqual({ 'ss1-001': 0, 'ss1-002': 70, 'ss1-003': 30, 'ss1-004': 0 });
+    // A version at 0 may be listed; a failed one too, with no share.
+    expect(
+      (
+        await split([
+          ['ss1-001', 100],
+          ['ss1-002', 0],
+          ['ss1-004', 0],
+        ])
+      ).errcode,
+    ).toBe(0);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(before);
+  });
+
+  it.each([
+    [
+      'add up to 90',
+      [
+        ['ss1-001', 60],
+        ['ss1-002', 30],
+      ],
+      90,
+    ],
+    [
+      'add up to 110',
+      [
+        ['ss1-001', 60],
+        ['ss1-002', 50],
+      ],
+      110,
+    ],
+    ['add up to 0', [['ss1-001', 0]], 0],
+  ] as Array<[string, Array<[string, number]>, number]>)(
+    'refuses shares that %s with InvalidParameter about the sum',
+    async (_, items, sum) => {
+      const answer = await split(items);
+      expect(answer.errcode).toBe(-501000);
+      expect(answer.errmsg).toMatch(invalidParameter);
+      expect(answer.errmsg).toContain(`add up to ${sum}, not 100`);
+      expect(fake.trafficOf(ENV, 'ss1')).toEqual(before);
+    },
+  );
+
+  it('refuses a version listed twice with InvalidParameter, and unknown services and versions with ResourceNotFound', async () => {
+    const twice = await split([
+      ['ss1-002', 50],
+      ['ss1-002', 50],
+    ]);
+    expect([twice.errcode, twice.errmsg]).toEqual([-501000, expect.stringMatching(invalidParameter)]);
+    const version = await split([
+      ['ss1-002', 50],
+      ['ss1-009', 50],
+    ]);
+    expect([version.errcode, version.errmsg]).toEqual([-501000, expect.stringMatching(notFound('version'))]);
+    const service = await split([['ss1-001', 100]], 'nope');
+    expect([service.errcode, service.errmsg]).toEqual([-501000, expect.stringMatching(notFound('service'))]);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(before);
+  });
+
+  it('refuses a share for a version that is not normal with InvalidParameter', async () => {
+    const answer = await split([
+      ['ss1-001', 50],
+      ['ss1-004', 50],
+    ]);
+    expect([answer.errcode, answer.errmsg]).toEqual([-501000, expect.stringMatching(invalidParameter)]);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(before);
+  });
+
+  it.each([
+    ['an empty array', []],
+    ['an object', { version_name: 'ss1-001', flow_ratio: 100 }],
+    ['an item with an extra key', [{ version_name: 'ss1-001', flow_ratio: 100, weight: 1 }]],
+    ['an item without flow_ratio', [{ version_name: 'ss1-001' }]],
+    ['an item with server_name for version_name', [{ server_name: 'ss1-001', flow_ratio: 100 }]],
+    ['flow_ratio 101', [{ version_name: 'ss1-001', flow_ratio: 101 }]],
+    ['flow_ratio -1', [{ version_name: 'ss1-001', flow_ratio: -1 }]],
+    ['flow_ratio 50.5', [{ version_name: 'ss1-001', flow_ratio: 50.5 }]],
+    ['flow_ratio as a string', [{ version_name: 'ss1-001', flow_ratio: '100' }]],
+    ['version_name as a number', [{ version_name: 1, flow_ratio: 100 }]],
+    ['an empty version_name', [{ version_name: '', flow_ratio: 100 }]],
+    ['an item that is a string', ['ss1-001']],
+  ])('answers items that are %s with 40097 invalid args items', async (_, items) => {
+    const answer = await post(SET_TRAFFIC_PATH, { env: ENV, service_name: 'ss1', items });
+    expect(answer).toEqual({ errcode: 40097, errmsg: expect.stringMatching(/^invalid args items rid: \S+$/) });
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(before);
+  });
+});
+
+describe('fake traffic delay', () => {
+  beforeEach(() =>
+    fake.addService(ENV, 'ss1', [
+      { version_name: 'ss1-001', flow_ratio: 100 },
+      { version_name: 'ss1-002', flow_ratio: 0 },
+    ]),
+  );
+  const old = { 'ss1-001': 100, 'ss1-002': 0 };
+  const released = { 'ss1-001': 0, 'ss1-002': 100 };
+
+  it('shows a change at once by default', async () => {
+    expect(fake.trafficDelay).toBeUndefined();
+    expect((await release('ss1-002'))['result']).toBe('success');
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(released);
+  });
+
+  it('shows a release only after `reads` reads of the service; the fake’s own views are not reads', async () => {
+    fake.trafficDelay = { reads: 2 };
+    fake.addService(ENV, 'other', [{ version_name: 'o-1', flow_ratio: 100 }]);
+    expect((await release('ss1-002'))['result']).toBe('success');
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(old);
+    expect(fake.versions(ENV, 'ss1').map((version) => version.flow_ratio)).toEqual([100, 0]);
+    // Another service's reads do not count.
+    await listedShares('other');
+    expect(await listedShares()).toEqual(old);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(old);
+    expect(await listedShares()).toEqual(old);
+    expect(await listedShares()).toEqual(released);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(released);
+  });
+
+  it('shows a setcspropotion change after `ms`, read or not', async () => {
+    fake.trafficDelay = { ms: 300 };
+    expect(
+      (
+        await split([
+          ['ss1-001', 20],
+          ['ss1-002', 80],
+        ])
+      ).errcode,
+    ).toBe(0);
+    expect(await listedShares()).toEqual(old);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual(old);
+    await sleepMs(350);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 20, 'ss1-002': 80 });
+    expect(await listedShares()).toEqual({ 'ss1-001': 20, 'ss1-002': 80 });
+  });
+
+  it('shows the change after reads or ms, whichever comes first', async () => {
+    fake.trafficDelay = { reads: 1, ms: 60_000 };
+    expect((await release('ss1-002'))['result']).toBe('success');
+    expect(await listedShares()).toEqual(old);
+    expect(await listedShares()).toEqual(released);
+    fake.trafficDelay = { reads: 1000, ms: 200 };
+    expect((await release('ss1-001'))['result']).toBe('success');
+    expect(await listedShares()).toEqual(released);
+    await sleepMs(250);
+    expect(await listedShares()).toEqual(old);
+  });
+
+  it('replaces a pending change with a second one, whose delay starts when it is made', async () => {
+    fake.trafficDelay = { reads: 2 };
+    expect((await release('ss1-002'))['result']).toBe('success');
+    expect(await listedShares()).toEqual(old);
+    expect(
+      (
+        await split([
+          ['ss1-001', 60],
+          ['ss1-002', 40],
+        ])
+      ).errcode,
+    ).toBe(0);
+    expect(await listedShares()).toEqual(old);
+    expect(await listedShares()).toEqual(old);
+    expect(await listedShares()).toEqual({ 'ss1-001': 60, 'ss1-002': 40 });
+    expect(await listedShares()).toEqual({ 'ss1-001': 60, 'ss1-002': 40 });
+  });
+});
+
+describe('fake versions’ traffic and created_time', () => {
+  it('dates seeds a second apart in seed order, and a version created through the API later than every seed', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-c' }, { version_name: 'ss1-a' }, { version_name: 'ss1-b' }]);
+    fake.versionLifecycle = [{ status: 'normal' }];
+    expect((await post(CREATE_VERSION_PATH, newVersion))['version_name']).toBe('ss1-001');
+    const times = (await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1' }))['items'] as Array<{ created_time: string }>;
+    const [c = 0, a = 0, b = 0, created = 0] = times.map((item) => beijing(item.created_time));
+    expect([a - c, b - a]).toEqual([1000, 1000]);
+    expect(created).toBeGreaterThan(b);
+    expect(created).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('takes a seed’s created_time as WeChat’s text or as ms since the epoch, and refuses other text', () => {
+    fake.addService(ENV, 'ss1', [
+      { version_name: 'ss1-001', created_time: '2020-12-07 21:30:44' },
+      { version_name: 'ss1-002', created_time: Date.UTC(2021, 0, 2, 3, 4, 5) },
+    ]);
+    expect(fake.versions(ENV, 'ss1').map((version) => [version.created_time, version.updated_time])).toEqual([
+      ['2020-12-07 21:30:44', '2020-12-07 21:30:44'],
+      ['2021-01-02 11:04:05', '2021-01-02 11:04:05'],
+    ]);
+    expect(() => fake.addService(ENV, 'ss2', [{ version_name: 'x', created_time: '2020-12-07T21:30:44' }])).toThrow(/created_time/);
+  });
+
+  it('gives a new version no traffic until it is normal, then its flow_ratio, scaling the others to the rest', async () => {
+    fake.addService(ENV, 'ss1', [
+      { version_name: 'ss1-001', flow_ratio: 70 },
+      { version_name: 'ss1-002', flow_ratio: 30 },
+    ]);
+    fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
+    expect((await post(CREATE_VERSION_PATH, { ...newVersion, flow_ratio: 50 }))['version_name']).toBe('ss1-003');
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 70, 'ss1-002': 30, 'ss1-003': 0 });
+    expect(await listedShares()).toEqual({ 'ss1-001': 70, 'ss1-002': 30, 'ss1-003': 0 });
+    expect(await listedShares()).toEqual({ 'ss1-001': 35, 'ss1-002': 15, 'ss1-003': 50 });
+    // Once: a later read changes nothing.
+    expect(await listedShares()).toEqual({ 'ss1-001': 35, 'ss1-002': 15, 'ss1-003': 50 });
+  });
+
+  it('takes flow_ratio 100 from every other version', async () => {
+    fake.addService(ENV, 'ss1', [
+      { version_name: 'ss1-001', flow_ratio: 70 },
+      { version_name: 'ss1-002', flow_ratio: 30 },
+    ]);
+    fake.versionLifecycle = [{ status: 'normal' }];
+    expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 0, 'ss1-002': 0, 'ss1-003': 100 });
+  });
+
+  it('scales the others by largest remainder, in whole numbers adding up to 100', async () => {
+    fake.addService(ENV, 'ss1', [
+      { version_name: 'ss1-001', flow_ratio: 50 },
+      { version_name: 'ss1-002', flow_ratio: 30 },
+      { version_name: 'ss1-003', flow_ratio: 20 },
+    ]);
+    fake.versionLifecycle = [{ status: 'normal' }];
+    expect((await post(CREATE_VERSION_PATH, { ...newVersion, flow_ratio: 33 })).errcode).toBe(0);
+    // 67 in proportion 50:30:20 is 33.5, 20.1, 13.4: the one left over goes to the largest remainder.
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 34, 'ss1-002': 20, 'ss1-003': 13, 'ss1-004': 33 });
+  });
+
+  it('gives the only serving version 100 whatever its flow_ratio, and leaves a flow_ratio 0 version at 0', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001', flow_ratio: 0 }]);
+    fake.versionLifecycle = [{ status: 'normal' }];
+    expect((await post(CREATE_VERSION_PATH, { ...newVersion, flow_ratio: 30 })).errcode).toBe(0);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 0, 'ss1-002': 100 });
+    expect((await post(CREATE_VERSION_PATH, { ...newVersion, flow_ratio: 0 })).errcode).toBe(0);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 0, 'ss1-002': 100, 'ss1-003': 0 });
+  });
+
+  it('applies the share when a time-based step makes the version normal, without a read', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001', flow_ratio: 100 }]);
+    fake.versionLifecycle = [{ status: 'building', ms: 200 }, { status: 'normal' }];
+    expect((await post(CREATE_VERSION_PATH, { ...newVersion, flow_ratio: 10 })).errcode).toBe(0);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 100, 'ss1-002': 0 });
+    await sleepMs(250);
+    expect(fake.trafficOf(ENV, 'ss1')).toEqual({ 'ss1-001': 90, 'ss1-002': 10 });
+  });
+
+  it.each(['deploy_fail', 'build_fail'])(
+    'lists a version whose lifecycle ends in %s, with no traffic, the others untouched',
+    async (status) => {
+      fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001', flow_ratio: 100 }]);
+      fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'deploying', reads: 1 }, { status }];
+      expect((await post(CREATE_VERSION_PATH, newVersion)).errcode).toBe(0);
+      expect(await listVersionStatuses()).toEqual(['normal', 'building']);
+      expect(await listVersionStatuses()).toEqual(['normal', 'deploying']);
+      for (let i = 0; i < 3; i += 1) expect(await listVersionStatuses()).toEqual(['normal', status]);
+      expect(await listedShares()).toEqual({ 'ss1-001': 100, 'ss1-002': 0 });
+    },
+  );
+});
+
+describe('fake hooks for races', () => {
+  it('addVersion adds a version to an existing service, as another run would, and the numbering moves past it', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001' }]);
+    fake.addVersion(ENV, 'ss1', { version_name: 'ss1-004', status: 'deploy_fail' });
+    expect(fake.versions(ENV, 'ss1').map((version) => [version.version_name, version.status, version.flow_ratio])).toEqual([
+      ['ss1-001', 'normal', 0],
+      ['ss1-004', 'deploy_fail', 0],
+    ]);
+    const [seeded = 0, added = 0] = fake.versions(ENV, 'ss1').map((version) => beijing(version.created_time));
+    expect(added).toBeGreaterThan(seeded);
+    expect((await post(CREATE_VERSION_PATH, newVersion))['version_name']).toBe('ss1-005');
+    expect(() => fake.addVersion(ENV, 'nope', { version_name: 'x' })).toThrow(/does not exist/);
+    expect(() => fake.addVersion(ENV, 'ss1', { version_name: 'ss1-004' })).toThrow(/already/);
+  });
+
+  it('after(path) runs once, right after the next request to that path acted and before its answer is sent', async () => {
+    fake.addService(ENV, 'ss1', [{ version_name: 'ss1-001', flow_ratio: 100 }]);
+    const seen: Array<[number, unknown]> = [];
+    fake.after(LIST_VERSIONS_PATH, () => {
+      const request = fake.requestsTo(LIST_VERSIONS_PATH).at(-1);
+      seen.push([fake.requestsTo(LIST_VERSIONS_PATH).length, request?.answer?.['total']]);
+      fake.addVersion(ENV, 'ss1', { version_name: 'ss1-002' });
+    });
+    // A request to another path, and one that a fault answers without acting, leave it waiting.
+    expect((await post(LIST_SERVICES_PATH, { env: ENV })).errcode).toBe(0);
+    fake.failNext({ kind: 'busy', path: LIST_VERSIONS_PATH });
+    expect((await post(LIST_VERSIONS_PATH, { env: ENV, service_name: 'ss1' })).errcode).toBe(-1);
+    expect(seen).toEqual([]);
+    // This read was answered before the other run's version existed; the next one lists it.
+    expect(await listedShares()).toEqual({ 'ss1-001': 100 });
+    expect(seen).toEqual([[2, 1]]);
+    expect(await listedShares()).toEqual({ 'ss1-001': 100, 'ss1-002': 0 });
+    expect(seen).toEqual([[2, 1]]);
+  });
+
+  it('after() registered by a hook waits for the request after', async () => {
+    fake.addService(ENV, 'ss1');
+    const order: string[] = [];
+    fake.after(LIST_SERVICES_PATH, () => {
+      order.push('first');
+      fake.after(LIST_SERVICES_PATH, () => order.push('second'));
+    });
+    fake.after(LIST_SERVICES_PATH, () => order.push('also first'));
+    await post(LIST_SERVICES_PATH, { env: ENV });
+    expect(order).toEqual(['first', 'also first']);
+    await post(LIST_SERVICES_PATH, { env: ENV });
+    expect(order).toEqual(['first', 'also first', 'second']);
+    await post(LIST_SERVICES_PATH, { env: ENV });
+    expect(order).toHaveLength(3);
+  });
+});
+
+describe('fake echo-request fault', () => {
+  // A quote, a backslash and a line break: each escaping doubles the backslashes in front of them.
+  const PASSWORD = 'pa"ss\\wo\nrd';
+
+  it('answers 200 with errmsg quoting the raw request body as a JSON string, so a secret is escaped twice over in the raw answer', async () => {
+    fake.addService(ENV, 'ss1');
+    fake.failNext({ kind: 'echo-request', errcode: 40097 });
+    const body = JSON.stringify({ ...newVersion, image_secret_info: { ...newVersion.image_secret_info, password: PASSWORD } });
+    // The request's JSON.
+    expect(body).toContain(String.raw`"password":"pa\"ss\\wo\nrd"`);
+    const { status, text } = await call(CREATE_VERSION_PATH, { token: TOKEN, body });
+    expect(status).toBe(200);
+    // Once by the request's JSON, once by JSON.stringify of the body, once more by the answer's JSON.
+    expect(text).toContain(String.raw`\\\"password\\\":\\\"pa\\\\\\\"ss\\\\\\\\wo\\\\nrd\\\"`);
+    const answer = JSON.parse(text) as { errcode: number; errmsg: string };
+    expect(answer.errcode).toBe(40097);
+    const quoted = /^invalid args, request: (".*") rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/s.exec(answer.errmsg)?.[1];
+    expect(JSON.parse(quoted ?? 'null')).toBe(body);
+    // Without acting.
+    expect(fake.versions(ENV, 'ss1')).toEqual([]);
+    expect(fake.requests[0]?.answer).toEqual(answer);
+  });
+});
+
+describe('fake request log', () => {
+  it('logs one line per request with its token, secrets and echoes blanked', async () => {
+    const lines: string[] = [];
+    const logged = await startFakeWeChat({ log: (line) => lines.push(line) });
+    try {
+      const send = async (path: string, init: { method?: string; token?: string; body?: string } = {}) => {
+        const query = init.token === undefined ? '' : `?access_token=${encodeURIComponent(init.token)}`;
+        const response = await fetch(`${logged.url}${path}${query}`, {
+          method: init.method ?? 'POST',
+          ...(init.body !== undefined && { body: init.body }),
+        });
+        return response.text();
+      };
+      const credentials = {
+        component_appid: logged.platform.appid,
+        component_appsecret: logged.platform.appsecret,
+        component_verify_ticket: logged.platform.verifyTicket,
+      };
+      const issued = (JSON.parse(await send(TOKEN_PATH, { body: JSON.stringify(credentials) })) as { component_access_token: string })
+        .component_access_token;
+      await send(LIST_SERVICES_PATH, { token: issued, body: JSON.stringify({ env: ENV }) });
+      await send(CREATE_VERSION_PATH, {
+        token: TOKEN,
+        body: JSON.stringify({ env_id: ENV, server_name: 'ss1', image_secret_info: { user_name: 'u', password: 'hunter2' } }),
+      });
+      await send(LIST_SERVICES_PATH, { token: TOKEN, body: '{"env":"e",\n"password":"hun\\"ter2' });
+      logged.failNext({ kind: 'echo-request', errcode: 40097 });
+      await send(LIST_SERVICES_PATH, { token: TOKEN, body: JSON.stringify({ env: ENV, password: 'hunter2' }) });
+      logged.failNext({ kind: 'echo-url-502' });
+      await send(LIST_SERVICES_PATH, { token: TOKEN, body: '{}' });
+      await send(LIST_SERVICES_PATH, { method: 'GET' });
+      await send('/nowhere', { body: '{}' });
+
+      expect(lines.map((line) => line.replace(/rid: [0-9a-f-]+/g, 'rid: R'))).toEqual([
+        'POST /cgi-bin/component/api_component_token ' +
+          '{"component_appid":"wx-test-component-appid","component_appsecret":"***","component_verify_ticket":"***"} → ' +
+          '{"component_access_token":"***","expires_in":7200}',
+        `POST /componenttcb/getcslist?access_token=*** {"env":"${ENV}"} → {"errcode":0,"errmsg":"ok rid: R","total":0,"cslist":[]}`,
+        `POST /componenttcb/createcloudbaserunserverversion?access_token=*** ` +
+          `{"env_id":"${ENV}","server_name":"ss1","image_secret_info":{"user_name":"u","password":"***"}} → ` +
+          '{"errcode":40101,"errmsg":"missing parameter upload_type rid: R"}',
+        String.raw`POST /componenttcb/getcslist?access_token=*** {"env":"e",\n"password":"***" → {"errcode":47001,"errmsg":"data format error rid: R"}`,
+        `POST /componenttcb/getcslist?access_token=*** {"env":"${ENV}","password":"***"} → fault echo-request (errcode 40097)`,
+        'POST /componenttcb/getcslist?access_token=*** {} → fault echo-url-502',
+        'GET /componenttcb/getcslist → {"errcode":43002,"errmsg":"require POST method rid: R"}',
+        'POST /nowhere {} → 404 not found',
+      ]);
+      for (const secret of [issued, TOKEN, 'hunter2', 'hun', logged.platform.appsecret, logged.platform.verifyTicket]) {
+        expect(lines.join('\n')).not.toContain(secret);
+      }
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
+describe('tools/serve-fake.ts', () => {
+  const serveFake = (...args: string[]) =>
+    spawnSync(NODE24, [join(ROOT, 'tools', 'serve-fake.ts'), ...args], { encoding: 'utf8', timeout: 20_000 });
+
+  it('ends in one line and exit code 1 when the port is in use', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const result = serveFake(String(port));
+      expect([result.status, result.stdout, result.stderr]).toEqual([
+        1,
+        '',
+        `fake WeChat API: port ${port} is in use: stop what listens there, or give another port: node tools/serve-fake.ts ${port + 1}\n`,
+      ]);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
+  it.each(['abc', '70000', '-1', '80.5'])('ends in one line naming an invalid port argument %j and exit code 1', (argument) => {
+    const result = serveFake(argument);
+    expect([result.status, result.stdout, result.stderr]).toEqual([
+      1,
+      '',
+      `fake WeChat API: "${argument}" is not a port: give a number from 0 to 65535 (0 picks a free one): node tools/serve-fake.ts 8089\n`,
+    ]);
+  });
+
+  it('says where it listens, logs each request prefixed `fake: ` with the token blanked, and stops on SIGTERM', async () => {
+    const child = spawn(NODE24, [join(ROOT, 'tools', 'serve-fake.ts'), '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const first = (await lines.next()).value as string;
+      const url = /^fake WeChat API at (http:\/\/127\.0\.0\.1:\d+)$/.exec(first)?.[1];
+      expect(url).toBeDefined();
+      await fetch(`${url}${LIST_SERVICES_PATH}?access_token=${TOKEN}`, { method: 'POST', body: JSON.stringify({ env: ENV }) });
+      expect(((await lines.next()).value as string).replace(/rid: [0-9a-f-]+/, 'rid: R')).toBe(
+        `fake: POST /componenttcb/getcslist?access_token=*** {"env":"${ENV}"} → {"errcode":0,"errmsg":"ok rid: R","total":0,"cslist":[]}`,
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CREATE_INPUTS, DEFAULT_API_BASE_URL, DELETE_INPUTS, DEPLOY_INPUTS, readRawInputs, type ActionInputs } from '../src/inputs.ts';
+import {
+  CREATE_INPUTS,
+  DEFAULT_API_BASE_URL,
+  DELETE_INPUTS,
+  DEPLOY_INPUTS,
+  PRUNE_INPUTS,
+  RELEASE_INPUTS,
+  readRawInputs,
+  type ActionInputs,
+} from '../src/inputs.ts';
 import { ERRCODES } from '../src/wechat.ts';
 import { ACTIONS, actionDefaults, actionMetadata, bundleOf, ROOT, type ActionName } from '../tools/run-action.ts';
 
@@ -62,9 +71,10 @@ const SPEC: Record<
       'image_secret_info',
       'wait',
       'wait_timeout_seconds',
+      'keep_versions',
       ...COMMON_TRAILING,
     ],
-    outputs: [...COMMON_OUTPUTS, 'version_name', 'status', 'run_id'],
+    outputs: [...COMMON_OUTPUTS, 'version_name', 'status', 'run_id', 'pruned'],
     required: ['env_id', 'service_name', 'image_url'],
     defaults: {
       container_port: '80',
@@ -77,8 +87,24 @@ const SPEC: Record<
       flow_ratio: '100',
       wait: 'true',
       wait_timeout_seconds: '900',
+      keep_versions: '0',
     },
     code: DEPLOY_INPUTS,
+  },
+  release: {
+    inputs: [...COMMON_LEADING, 'version', 'flow_ratio', 'wait', 'wait_timeout_seconds', ...COMMON_TRAILING],
+    outputs: [...COMMON_OUTPUTS, 'version_name', 'previous_version', 'flow_ratio', 'changed', 'release_order_id'],
+    required: ['env_id', 'service_name'],
+    defaults: { version: 'latest', flow_ratio: '100', wait: 'true', wait_timeout_seconds: '300' },
+    code: RELEASE_INPUTS,
+  },
+  prune: {
+    // SPEC §2: prune works on a whole environment: no service_name, in or out.
+    inputs: [...COMMON_LEADING.filter((name) => name !== 'service_name'), 'prefix', 'keep', 'max_deletes', ...COMMON_TRAILING],
+    outputs: [...COMMON_OUTPUTS.filter((name) => name !== 'service_name'), 'deleted', 'kept', 'failed'],
+    required: ['env_id', 'prefix'],
+    defaults: { max_deletes: '10' },
+    code: PRUNE_INPUTS,
   },
 };
 const SPEC_INPUTS = [...new Set(ACTIONS.flatMap((action) => SPEC[action].inputs))];

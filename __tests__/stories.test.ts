@@ -13,10 +13,9 @@
  * change status after a number of reads. Retries inside one call (client.ts) still wait
  * their backoff for real: Math.random is 0 during a run, so each is 0.5 s.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { run as runCreate } from '../src/create.ts';
 import { run as runDelete } from '../src/delete.ts';
 import { run as runDeploy } from '../src/deploy.ts';
@@ -28,164 +27,53 @@ import {
   DELETE_VERSION_PATH,
   LIST_SERVICES_PATH,
   LIST_VERSIONS_PATH,
-  startFakeWeChat,
   TOKEN_PATH,
-  type FakeWeChat,
+  type Fault,
   type ReceivedRequest,
 } from '../tools/fake-wechat.ts';
-import { parseCommands, parseOutputsFile, type WorkflowCommand } from '../tools/run-action.ts';
 import { TOKEN } from './fixtures.ts';
+import {
+  answerOf,
+  BAD_GATEWAY,
+  calls,
+  clock,
+  commands,
+  DELETE_SERVICE,
+  deleteVersion,
+  dir,
+  EMPTY_SERVICES,
+  ENV,
+  errors,
+  fake,
+  heading,
+  html,
+  infos,
+  LOOKUP,
+  lostWhy,
+  NO_ANSWER,
+  outputsFile,
+  ridOf,
+  rows,
+  runStory,
+  sent,
+  SERVICE,
+  url,
+  useStories,
+  VERSIONS,
+  warnings,
+} from './story.ts';
 
-const clock = vi.hoisted(() => ({ now: 0, sleeps: [] as number[] }));
+vi.mock('../src/client.ts', async (importOriginal) => (await import('./story.ts')).withMovedClock(await importOriginal<object>()));
 
-vi.mock('../src/client.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../src/client.ts')>()),
-  // The deploy action's waits between polls: recorded, and the clock moved on, instead of slept.
-  sleepFor: async (ms: number) => {
-    clock.sleeps.push(ms);
-    clock.now += ms;
-  },
-}));
-
-const ENV = 'prod-2g59lad002c864a6';
-const SERVICE = 'pr-42';
 const IMAGE = 'ccr.ccs.tencentyun.com/my-ns/my-app:1.2.3';
 const ES_PASSWORD = 'es-password-for-the-stories';
 const REGISTRY_PASSWORD = 'registry-password-for-the-stories';
 
-type ActionName = 'create' | 'delete' | 'deploy';
-const ACTIONS = {
+useStories({
   create: { run: runCreate, names: CREATE_INPUTS.names },
   delete: { run: runDelete, names: DELETE_INPUTS.names },
   deploy: { run: runDeploy, names: DEPLOY_INPUTS.names },
-};
-
-let fake: FakeWeChat;
-let dir: string;
-let outputsFile: string;
-let summaryFile: string;
-
-beforeAll(async () => {
-  fake = await startFakeWeChat();
-  dir = mkdtempSync(join(tmpdir(), 'stories-'));
-  outputsFile = join(dir, 'output');
-  // One summary file for the whole file: @actions/core remembers the first path it was given.
-  summaryFile = join(dir, 'summary');
 });
-afterAll(async () => {
-  await fake.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  fake.reset();
-  clock.now = 1_780_000_000_000;
-  clock.sleeps.length = 0;
-});
-
-interface Run {
-  exitCode: number;
-  stdout: string;
-  commands: WorkflowCommand[];
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-interface Runner {
-  /** Where GITHUB_OUTPUT points; the temporary file by default. */
-  outputs?: string;
-  /** What GITHUB_STEP_SUMMARY is: an empty file (the default), a directory, or not set. */
-  summary?: 'file' | 'directory' | 'unset';
-  /** stdout reports an error (EPIPE: the runner stopped reading) on each write. */
-  stdoutBroken?: boolean;
-}
-
-/** Runs one action as the runner would: every input as INPUT_* ('' when not given), stdout captured, outputs and summary read back. */
-async function runStory(action: ActionName, inputs: Record<string, string>, runner: Runner = {}): Promise<Run> {
-  writeFileSync(outputsFile, '');
-  rmSync(summaryFile, { recursive: true, force: true });
-  if (runner.summary === 'directory') mkdirSync(summaryFile);
-  else writeFileSync(summaryFile, '');
-  vi.stubEnv('GITHUB_OUTPUT', runner.outputs ?? outputsFile);
-  vi.stubEnv('GITHUB_STEP_SUMMARY', runner.summary === 'unset' ? '' : summaryFile);
-  for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY']) vi.stubEnv(name, '');
-  for (const name of ACTIONS[action].names) vi.stubEnv(`INPUT_${name.toUpperCase()}`, inputs[name] ?? '');
-  const written: string[] = [];
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    written.push(String(chunk));
-    if (runner.stdoutBroken) process.stdout.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-    return true;
-  });
-  const now = vi.spyOn(Date, 'now').mockImplementation(() => clock.now);
-  const random = vi.spyOn(Math, 'random').mockReturnValue(0);
-  try {
-    await ACTIONS[action].run();
-  } finally {
-    write.mockRestore();
-    now.mockRestore();
-    random.mockRestore();
-    vi.unstubAllEnvs();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  const stdout = written.join('');
-  let summary = '';
-  try {
-    summary = readFileSync(summaryFile, 'utf8');
-  } catch {
-    // A directory, in the test where the summary cannot be written.
-  }
-  return { exitCode, stdout, commands: parseCommands(stdout), outputs: parseOutputsFile(readFileSync(outputsFile, 'utf8')), summary };
-}
-
-const commands = (run: Run, kind: string) => run.commands.filter((c) => c.command === kind).map((c) => c.value);
-const errors = (run: Run) => commands(run, 'error');
-const warnings = (run: Run) => commands(run, 'warning');
-/** The plain log lines, as a user reads them: everything but workflow commands. */
-const infos = (run: Run) => run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('::'));
-/** The summary table's rows below its header, [field, value] as written in the HTML (an empty cell is an unclosed <td>). */
-const rows = (run: Run) =>
-  [...run.summary.matchAll(/<tr><td>(.*?)<\/td><td>(.*?)(?:<\/td>)?<\/tr>/g)].map(([, field, value]) => [field, value]);
-const heading = (run: Run) => /<h3>(.*?)<\/h3>/.exec(run.summary)?.[1];
-/** Text as the summary's HTML holds it. */
-const html = (text: string) => text.replace(/[&<>"'\r\n]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** The requests WeChat received, in order: the call (without /componenttcb/) and its JSON body; each with the token in the query and nowhere else. */
-function sent(token = TOKEN): [string, unknown][] {
-  for (const request of fake.requests.filter((r) => r.path !== TOKEN_PATH)) {
-    expect(request.method).toBe('POST');
-    expect(request.query).toStrictEqual({ access_token: token });
-    expect(request.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(request.body).not.toContain(token);
-  }
-  return fake.requests.map((request) => [request.path.replace('/componenttcb/', ''), request.json]);
-}
-
-/** The rid ending the errmsg the fake answered (or, after act-then, would have answered). */
-const ridOf = (request: ReceivedRequest | undefined) => {
-  const rid = /rid: (\S+)$/.exec(String(request?.answer?.['errmsg']))?.[1] ?? '';
-  expect(rid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
-  return rid;
-};
-/** errcode, errmsg and rid as the outputs give WeChat's answer to `request`. */
-const answerOf = (request: ReceivedRequest | undefined) => {
-  const rid = ridOf(request);
-  return { errcode: String(request?.answer?.['errcode']), errmsg: String(request?.answer?.['errmsg']), rid };
-};
-const NO_ANSWER = { errcode: '', errmsg: '', rid: '' };
-
-const url = (path: string) => `${fake.url}${path}`;
-const lostWhy = (path: string) => `the request was sent to ${url(path)}, then the connection was reset before an answer arrived`;
-const EMPTY_SERVICES = '{"errcode":0,"errmsg":"ok rid: 1","total":0,"cslist":[]}';
-const BAD_GATEWAY = '"<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> </body> </html>"';
-
-// The bodies SPEC §1.2–§1.4 give each call, with its generation's field names.
-const LOOKUP: [string, unknown] = ['getcslist', { env: ENV, offset: 0, limit: 20 }];
-const VERSIONS: [string, unknown] = ['getcsversionlist', { env: ENV, service_name: SERVICE, offset: 0, limit: 20 }];
-const deleteVersion = (version: string, last = false): [string, unknown] => [
-  'deletecloudbaserunserverversion',
-  { env_id: ENV, server_name: SERVICE, version_name: version, ...(last && { is_delete_server: true }) },
-];
-const DELETE_SERVICE: [string, unknown] = ['delcontainerservice', { env: ENV, service_name: SERVICE }];
 
 // ── create ────────────────────────────────────────────────────────────────────────────
 
@@ -907,7 +795,11 @@ describe('delete', () => {
 
   it('a delete answered without a rid: the log names none', async () => {
     fake.addService(ENV, SERVICE);
-    fake.failNext({ kind: 'act-then', path: DELETE_SERVICE_PATH, fault: { kind: 'raw', status: 200, body: '{"errcode":0,"errmsg":"ok"}' } });
+    fake.failNext({
+      kind: 'act-then',
+      path: DELETE_SERVICE_PATH,
+      fault: { kind: 'raw', status: 200, body: '{"errcode":0,"errmsg":"ok"}' },
+    });
     const run = await runStory('delete', base());
     expect(run.exitCode).toBe(0);
     expect(infos(run).at(-1)).toBe(`Deleted service "${SERVICE}".`);
@@ -932,6 +824,55 @@ describe('delete', () => {
       deleteVersion('pr-42-003', true),
       LOOKUP,
     ]);
+  });
+
+  describe('a delete that checks (issue 17): succeeds only when a lookup shows the service gone', () => {
+    it('a version created while it runs (a deploy still running): listed and deleted again in a second round', async () => {
+      fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 100 }]);
+      // Right after the version list, another run creates a version: the last delete no longer takes the service with it.
+      fake.after(LIST_VERSIONS_PATH, () => fake.addVersion(ENV, SERVICE, { version_name: 'pr-42-002', status: 'building' }));
+      const run = await runStory('delete', base());
+      expect(run.exitCode).toBe(0);
+      expect(sent()).toStrictEqual([
+        LOOKUP,
+        VERSIONS,
+        deleteVersion('pr-42-001', true),
+        LOOKUP,
+        VERSIONS,
+        deleteVersion('pr-42-002', true),
+        LOOKUP,
+      ]);
+      expect(infos(run)).toContain(`Service "${SERVICE}" is still listed: deleting what it has now (round 2 of 3).`);
+      const last = fake.requestsTo(DELETE_VERSION_PATH)[1];
+      expect(run.outputs).toStrictEqual(outputs(answerOf(last), { deleted: true, existed: true }));
+      expect(rows(run)).toContainEqual(['Versions deleted', 'pr-42-001, pr-42-002']);
+      expect(fake.services(ENV)).toEqual([]);
+    });
+
+    it('still there after 3 rounds: fails naming the versions left, deleted false', async () => {
+      fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001' }]);
+      let next = 2;
+      const keepDeploying = () => {
+        fake.addVersion(ENV, SERVICE, { version_name: `pr-42-00${next++}`, status: 'building' });
+        fake.after(LIST_VERSIONS_PATH, keepDeploying);
+      };
+      fake.after(LIST_VERSIONS_PATH, keepDeploying);
+      const run = await runStory('delete', base());
+      expect(run.exitCode).toBe(1);
+      expect(calls(fake.requests)).toEqual([
+        'getcslist',
+        ...['getcsversionlist', 'deletecloudbaserunserverversion', 'getcslist'],
+        ...['getcsversionlist', 'deletecloudbaserunserverversion', 'getcslist'],
+        ...['getcsversionlist', 'deletecloudbaserunserverversion', 'getcslist'],
+        'getcsversionlist',
+      ]);
+      expect(errors(run)).toEqual([
+        `delete: service "${SERVICE}" is still there after 3 rounds of deletes (versions left: pr-42-004): ` +
+          'something keeps deploying to it (a deploy or another workflow run): stop it, then run the delete again',
+      ]);
+      expect(run.outputs['deleted']).toBe('false');
+      expect(run.outputs['existed']).toBe('true');
+    });
   });
 
   describe('never deletes twice (SPEC §3)', () => {
@@ -1585,6 +1526,124 @@ describe('deploy', () => {
       ['errcode', ''],
       ['rid', ''],
     ]);
+  });
+
+  describe('lifecycle edges (issue 17)', () => {
+    const EMPTY_VERSIONS = '{"errcode":0,"errmsg":"ok rid: 1","total":0,"items":[]}';
+    // A fault that changes nothing: the list before the create, and the first poll, pass through.
+    const PASS: Fault = { kind: 'delay', ms: 0, path: LIST_VERSIONS_PATH };
+    const notListed: Fault = { kind: 'raw', status: 200, path: LIST_VERSIONS_PATH, body: EMPTY_VERSIONS };
+
+    it('a version listed as building, then no longer listed: the last status is kept, and the failure says it is gone', async () => {
+      fake.addService(ENV, SERVICE);
+      fake.versionLifecycle = [{ status: 'building' }];
+      fake.failNext(PASS, PASS, notListed, notListed);
+      const run = await runStory('deploy', base());
+      expect(run.exitCode).toBe(1);
+      // Two reads in a row must miss it: one may while the list shifts under a concurrent change.
+      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, CREATE, ...polls(3)]);
+      const line =
+        'deploy: version "pr-42-001" is no longer listed (last status: building): it was deleted while it came up, ' +
+        'perhaps by a delete or prune run at the same time; deploy again';
+      expect(errors(run)).toEqual([line]);
+      expect(run.outputs).toStrictEqual(answered('pr-42-001', 'building'));
+      expect(infos(run).slice(3)).toEqual([
+        'Version "pr-42-001": building (after 0 s)',
+        'Version "pr-42-001": no longer listed (last status: building) (after 5 s)',
+      ]);
+      expect(rows(run)).toEqual(summaryRows('pr-42-001', 'building (no longer listed)', '13 s', line, answerOf(createAnswer())));
+    });
+
+    it('missed once, then listed again: the wait goes on to normal', async () => {
+      fake.addService(ENV, SERVICE);
+      fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
+      fake.failNext(PASS, PASS, notListed);
+      const run = await runStory('deploy', base());
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs).toStrictEqual(answered('pr-42-001', 'normal'));
+      expect(infos(run).slice(3, 6)).toEqual([
+        'Version "pr-42-001": building (after 0 s)',
+        'Version "pr-42-001": no longer listed (last status: building) (after 5 s)',
+        'Version "pr-42-001": normal (after 13 s)',
+      ]);
+    });
+
+    it('deploy_fail ends the wait at once, naming it and where to look', async () => {
+      fake.addService(ENV, SERVICE);
+      fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'deploy_fail' }];
+      const run = await runStory('deploy', base());
+      expect(run.exitCode).toBe(1);
+      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, CREATE, ...polls(2)]);
+      expect(errors(run)).toEqual([
+        'deploy: version "pr-42-001" failed to deploy (deploy_fail): its image was built but its instances did not start: ' +
+          'look at the version’s logs in the CloudBase console (service → versions → logs), check that container_port is the port ' +
+          'the image listens on and that the container starts, then deploy again',
+      ]);
+      expect(run.outputs).toStrictEqual(answered('pr-42-001', 'deploy_fail'));
+    });
+
+    it('wait: false, and the one read after the create gets a gateway page: a warning, status empty, success', async () => {
+      fake.addService(ENV, SERVICE);
+      fake.failNext(PASS, { kind: 'html-502', path: LIST_VERSIONS_PATH });
+      const run = await runStory('deploy', base({ wait: 'false', max_attempts: '1' }));
+      expect(run.exitCode).toBe(0);
+      expect(sent()).toStrictEqual([LOOKUP, VERSIONS, CREATE, VERSIONS]);
+      expect(errors(run)).toEqual([]);
+      expect(warnings(run)).toEqual([
+        `Could not read the new version's status (getcsversionlist failed: HTTP 502 Bad Gateway from ${url(LIST_VERSIONS_PATH)}, ` +
+          `and the body is not JSON (it does not parse): ${BAD_GATEWAY}); the version was created: look at it in the CloudBase console.`,
+      ]);
+      expect(run.outputs).toStrictEqual(answered('pr-42-001', ''));
+    });
+
+    it('wait: false, and the one read is refused: still a warning, not a failure (the version was created)', async () => {
+      fake.addService(ENV, SERVICE);
+      fake.failNext(PASS, { kind: 'errcode', errcode: 45009, errmsg: 'reach max api daily quota limit', path: LIST_VERSIONS_PATH });
+      const run = await runStory('deploy', base({ wait: 'false' }));
+      expect(run.exitCode).toBe(0);
+      expect(warnings(run)).toHaveLength(1);
+      expect(warnings(run)[0]).toMatch(/^Could not read the new version's status \(getcsversionlist failed: errcode 45009 /);
+      expect(run.outputs).toStrictEqual(answered('pr-42-001', ''));
+    });
+
+    it('cancelled while waiting: stops, writes every output and the summary, one line says what may still be in flight, exit 130', async () => {
+      fake.addService(ENV, SERVICE);
+      fake.versionLifecycle = [{ status: 'building' }];
+      const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+      clock.onSleep = () => {
+        clock.onSleep = undefined;
+        process.emit('SIGINT');
+      };
+      try {
+        const run = await runStory('deploy', base());
+        const line = 'deploy: cancelled (SIGINT) while waiting: version "pr-42-001" was created and may still come up';
+        expect(errors(run)).toEqual([line]);
+        expect(exit).toHaveBeenCalledTimes(1);
+        expect(exit).toHaveBeenCalledWith(130);
+        expect(run.outputs).toStrictEqual(answered('pr-42-001', 'building'));
+        expect(rows(run)).toContainEqual(['Result', 'cancelled (SIGINT)']);
+        expect(rows(run)).toContainEqual(['Version', 'pr-42-001']);
+      } finally {
+        exit.mockRestore();
+      }
+    });
+
+    it('cancelled before anything was sent: says nothing is in flight, exit 143 on SIGTERM', async () => {
+      fake.addService(ENV, SERVICE);
+      const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+      // The lookup answers after 300 ms: the moment to cancel.
+      fake.failNext({ kind: 'delay', ms: 300, path: LIST_SERVICES_PATH });
+      const timer = setTimeout(() => process.emit('SIGTERM'), 50);
+      try {
+        const run = await runStory('deploy', base());
+        expect(errors(run)[0]).toBe('deploy: cancelled (SIGTERM) before any change was sent to WeChat: nothing is in flight');
+        expect(exit).toHaveBeenCalledWith(143);
+        expect(run.outputs).toStrictEqual(outputs(NO_ANSWER, '', '', ''));
+      } finally {
+        clearTimeout(timer);
+        exit.mockRestore();
+      }
+    });
   });
 });
 

@@ -71,12 +71,16 @@ export async function run(): Promise<void> {
     );
     report.pending = `waiting: version ${version.shown()} was created and may still come up`;
 
+    // The version and its last status seen are outputs however the wait ends, a cancellation too.
+    const track = () => settle(report, version, Math.round((clock() - started) / 1000));
     try {
-      if (own.wait) await waitUntil(api, started, own.wait_timeout_seconds, "the version's status", (bounded) => version.poll(bounded, started));
-      else await readOnce(api, version);
+      if (own.wait) {
+        await waitUntil(api, started, own.wait_timeout_seconds, "the version's status", (bounded) =>
+          version.poll(bounded, started).finally(track),
+        );
+      } else await readOnce(api, version);
     } finally {
-      // The version and its last status seen are outputs however the wait ended.
-      settle(report, version, Math.round((clock() - started) / 1000));
+      track();
     }
     const failure = hasFailed(version.last) ? VERSION_FAILURES[version.last] : undefined;
     if (failure !== undefined) throw new CallFailed(`deploy: version "${version.name}" ${failure}`);
@@ -209,7 +213,9 @@ async function pruneVersions(api: Api, inputs: DeployInputs, created: string, re
     .filter((v) => v.version_name !== created && shareOf(v) === 0 && (v.status === VERSION_RUNNING || hasFailed(v.status ?? '')))
     .reverse();
   if (candidates.length === 0) return;
-  log.info(`Pruning ${candidates.length} old version${candidates.length > 1 ? 's' : ''} without traffic (keep_versions: ${own.keep_versions}).`);
+  log.info(
+    `Pruning ${candidates.length} old version${candidates.length > 1 ? 's' : ''} without traffic (keep_versions: ${own.keep_versions}).`,
+  );
   report.pending = `pruning old versions of service "${serviceName}": some may be deleted, the new one is not touched`;
   const pruned: string[] = [];
   const left: string[] = [];
@@ -228,7 +234,10 @@ async function pruneVersions(api: Api, inputs: DeployInputs, created: string, re
   report.pending = '';
   report.outputs['pruned'] = pruned.join(',');
   report.details.set('Pruned', pruned.join(', ') || 'none');
-  if (left.length > 0) log.warning(`Could not prune ${left.length} old version${left.length > 1 ? 's' : ''}: ${left.join('; ')}. The deploy itself succeeded.`);
+  if (left.length > 0)
+    log.warning(
+      `Could not prune ${left.length} old version${left.length > 1 ? 's' : ''}: ${left.join('; ')}. The deploy itself succeeded.`,
+    );
 }
 
 function settle(report: Report, version: Version, seconds: number): void {

@@ -123,7 +123,7 @@ const commonShape = {
   max_attempts: z._default(wholeNumber(1, MAX_ATTEMPTS), 3),
   dry_run: z._default(yamlBoolean, false),
 };
-type CommonData = z.output<z.ZodMiniObject<typeof commonShape>>;
+type CommonData = Omit<z.output<z.ZodMiniObject<typeof commonShape>>, 'service_name'> & { service_name?: string };
 const LEADING = ['access_token', ...COMPONENT_INPUTS, 'env_id', 'service_name'];
 const TRAILING = ['api_base_url', 'timeout_seconds', 'max_attempts', 'dry_run'];
 
@@ -160,6 +160,8 @@ export interface ActionInputs<Own> {
 
 interface OwnInputs<S extends z.core.$ZodLooseShape> {
   shape: S;
+  /** The action works on a whole environment (prune): no service_name input; `serviceName` is ''. */
+  noServiceName?: boolean;
   /** The JSON inputs, by name, with their object schema: for unknown keys and secret fields. */
   json?: Record<string, { schema: StrictObject; secrets?: readonly string[] }>;
   /** Checks across inputs, on the raw values, reported with the others. */
@@ -168,7 +170,8 @@ interface OwnInputs<S extends z.core.$ZodLooseShape> {
 
 export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>): ActionInputs<z.output<z.ZodMiniObject<S>>> {
   const ownNames = Object.keys(own.shape);
-  const names = [...LEADING, ...ownNames, ...TRAILING];
+  const leading = own.noServiceName === true ? LEADING.filter((name) => name !== 'service_name') : LEADING;
+  const names = [...leading, ...ownNames, ...TRAILING];
   // Keys in action.yml order, so problems are reported in that order.
   const shapes: z.core.$ZodLooseShape = { ...commonShape, ...own.shape };
   const schema = z.object(Object.fromEntries(names.map((name) => [name, shapes[name]])));
@@ -196,7 +199,7 @@ export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>)
         inputs: {
           credentials: credentialsOf(data),
           envId: data.env_id,
-          serviceName: data.service_name,
+          serviceName: data.service_name ?? '',
           apiBaseUrl: data.api_base_url,
           timeoutSeconds: data.timeout_seconds,
           maxAttempts: data.max_attempts,
@@ -422,3 +425,55 @@ export const DEPLOY_INPUTS = defineInputs({
   },
 });
 export type DeployInputs = InputsOf<typeof DEPLOY_INPUTS>;
+
+// ── release (SPEC §1.4a, §2) ──────────────────────────────────────────────────────────
+
+/** `latest`, `previous`, or a version name as WeChat gives them (`app-007`). */
+const versionChoice = z.string().check(
+  z.refine((value) => /^[A-Za-z0-9][\w.-]{0,99}$/.test(value), {
+    error: (issue) =>
+      `${JSON.stringify(String(issue.input).slice(0, 40))} is not a version: give a version name (e.g. app-007), latest or previous`,
+  }),
+);
+
+export const RELEASE_INPUTS = defineInputs({
+  shape: {
+    version: z._default(versionChoice, 'latest'),
+    flow_ratio: z._default(wholeNumber(1, 100), 100),
+    wait: z._default(yamlBoolean, true),
+    wait_timeout_seconds: z._default(wholeNumber(1, MAX_WAIT_SECONDS), 300),
+  },
+});
+export type ReleaseInputs = InputsOf<typeof RELEASE_INPUTS>;
+
+// ── prune (SPEC §2) ───────────────────────────────────────────────────────────────────
+
+/** The start of a service name: a lowercase letter, then letters, digits and -; at least 2 characters. */
+const PREFIX = /^[a-z][a-z0-9-]{1,19}$/;
+
+const prefix = z.string().check(
+  z.refine((value) => PREFIX.test(value), {
+    error: (issue) =>
+      `${JSON.stringify(String(issue.input).slice(0, 40))} is not the start of a service name: give at least 2 characters, ` +
+      `a lowercase letter first, then lowercase letters, digits and -, e.g. "pr-"`,
+  }),
+);
+
+/** Service names separated by commas, spaces or line breaks; each must be a valid name. */
+const serviceNames = z.pipe(
+  z.string(),
+  z.pipe(
+    z.transform((value: string) => value.split(/[\s,]+/).filter((name) => name !== '')),
+    z.array(serviceName),
+  ),
+);
+
+export const PRUNE_INPUTS = defineInputs({
+  noServiceName: true,
+  shape: {
+    prefix,
+    keep: z._default(serviceNames, []),
+    max_deletes: z._default(wholeNumber(1, 100), 10),
+  },
+});
+export type PruneInputs = InputsOf<typeof PRUNE_INPUTS>;

@@ -21,8 +21,10 @@ export interface Report {
   pending: string;
 }
 
-export function newReport(title: string, own: Record<string, string>): Report {
-  const outputs: Record<string, string> = Object.fromEntries(COMMON_OUTPUTS.map((name) => [name, '']));
+/** A report with every output empty, or at its starting value; `wholeEnvironment` (prune) has no service_name. */
+export function newReport(title: string, own: Record<string, string>, wholeEnvironment = false): Report {
+  const common = COMMON_OUTPUTS.filter((name) => !(wholeEnvironment && name === 'service_name'));
+  const outputs: Record<string, string> = Object.fromEntries(common.map((name) => [name, '']));
   return { title, outputs: { ...outputs, ...own }, details: new Map(), result: '', pending: '' };
 }
 
@@ -56,7 +58,7 @@ export async function writeSummary(report: Report, log: Log): Promise<void> {
   const code = (text: string) => (text === '' ? '' : `<code>${cell(text)}</code>`);
   const rows: [string, string][] = [
     ['Environment', code(report.outputs['env_id'] ?? '')],
-    ['Service', code(report.outputs['service_name'] ?? '')],
+    ...(report.outputs['service_name'] !== undefined ? [['Service', code(report.outputs['service_name'])] as [string, string]] : []),
     ...[...report.details].map(([name, value]): [string, string] => [name, cell(value)]),
     ['Result', cell(report.result)],
     ['errcode', cell(report.outputs['errcode'] ?? '')],

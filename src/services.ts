@@ -41,6 +41,22 @@ export async function findService(api: Api, envId: string, serviceName: string):
   return { exists, outcome };
 }
 
+/** Every service of `envId` by name, all pages read, and the answer of the last page (prune). */
+export async function listServices(api: Api, envId: string): Promise<{ names: string[]; outcome: Outcome }> {
+  const names: string[] = [];
+  const outcome = await pageThrough(
+    api,
+    LIST_SERVICES,
+    (offset) => listServicesBody(envId, offset),
+    (answer) => {
+      const page = answer.cslist ?? [];
+      names.push(...page.map((service) => service.server_name));
+      return { items: page.length, total: answer.total, done: false };
+    },
+  );
+  return { names, outcome };
+}
+
 /** Every version of a service, as getcsversionlist lists them. */
 export async function listVersions(api: Api, envId: string, serviceName: string): Promise<VersionItem[]> {
   const versions: VersionItem[] = [];

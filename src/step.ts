@@ -11,6 +11,8 @@ export interface Action<Own> {
   /** How a failure it decides on from what it read starts (SPEC §2): `deploy: service …`. */
   short: string;
   title: string;
+  /** Works on a whole environment (prune): no service_name input or output. */
+  wholeEnvironment?: boolean;
   inputs: ActionInputs<Own>;
   outputs: Record<string, string>;
 }
@@ -35,7 +37,7 @@ export async function perform<Own>(
   exit: (code: number) => void = (code) => process.exit(code),
 ): Promise<void> {
   const log = createLog();
-  const report = newReport(action.title, action.outputs);
+  const report = newReport(action.title, action.outputs, action.wholeEnvironment);
   let ended = false;
   const end = async () => {
     setOutputs(report, log);
@@ -64,7 +66,7 @@ export async function perform<Own>(
     log.hide([...action.inputs.secretsIn(raw), ...proxySecrets(process.env)]);
     const inputs = validInputs(action.inputs, raw, log);
     report.outputs['env_id'] = inputs.envId;
-    if ('service_name' in report.outputs) report.outputs['service_name'] = inputs.serviceName;
+    if (!action.wholeEnvironment) report.outputs['service_name'] = inputs.serviceName;
     await story(inputs, { log, report });
   } catch (error) {
     if (!ended) {

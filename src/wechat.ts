@@ -100,6 +100,31 @@ export const CREATE_VERSION = call('createcloudbaserunserverversion', '/componen
   run_id: z.optional(z.string()),
 });
 
+/** releasecloudbaserunversion (newer generation): all the traffic to one version; `result: "failed"` with errcode 0 is a failure (SPEC §1.4a). */
+export const RELEASE_VERSION = call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
+  result: z.optional(z.string()),
+  release_order_id: count,
+});
+
+/** setcspropotion (older generation): the split between versions; the shares add up to 100, a version left out gets none. */
+export const SET_TRAFFIC = call('setcspropotion', '/componenttcb/setcspropotion', true, {});
+
+export const releaseVersionBody = (envId: string, serviceName: string, versionName: string) => ({
+  env_id: envId,
+  server_name: serviceName,
+  release_version: versionName,
+});
+
+/** The split a canary sets: `versionName` at `share`, `keeper` at the rest (SPEC §2 release: exactly two items). */
+export const setTrafficBody = (envId: string, serviceName: string, versionName: string, share: number, keeper: string) => ({
+  env: envId,
+  service_name: serviceName,
+  items: [
+    { version_name: versionName, flow_ratio: share },
+    { version_name: keeper, flow_ratio: 100 - share },
+  ],
+});
+
 export type VersionItem = NonNullable<z.output<typeof LIST_VERSIONS.answer>['items']>[number];
 
 /** The endpoint of a call, without any query: safe to print. */
@@ -344,6 +369,18 @@ function ipIn(errmsg: string): string {
   return ip === '' ? '' : ` ${ip}`;
 }
 
+/**
+ * SPEC §1.5: a refusal for a quota of the cloud underneath (`TcbCode: [LimitExceeded…]`, or
+ * an errmsg that speaks of a quota or limit) means the environment is full.
+ */
+function isQuota(errmsg: string): boolean {
+  return tcbCodeOf(errmsg).startsWith('LimitExceeded') || /\bquota\b|\blimit(?:ed|s)?\b|\bexceed/i.test(errmsg.slice(0, 2000));
+}
+
+const QUOTA_REMEDY =
+  'the environment has reached a quota (CloudBase documents 15 services per environment): delete the services no longer needed, ' +
+  'e.g. with the prune action (prefix: pr-) for the previews of closed pull requests, then run again';
+
 // WeChat's errmsg is a line or two; a longer one is cut in the failure line (the errmsg output keeps it whole).
 const ERRMSG_CHARS = 300;
 
@@ -351,7 +388,7 @@ const ERRMSG_CHARS = 300;
 export function describeFailure(call: Call, outcome: Outcome, attempts = 1): string {
   const errmsg = cut(withoutRid(outcome.errmsg), ERRMSG_CHARS);
   const meaning = errmsg !== '' ? errmsg : (ERRCODES[outcome.errcode]?.meaning ?? 'no errmsg');
-  const remedy = ERRCODES[outcome.errcode]?.remedy(outcome.errmsg);
+  const remedy = ERRCODES[outcome.errcode]?.remedy(outcome.errmsg) ?? (isQuota(outcome.errmsg) ? QUOTA_REMEDY : undefined);
   return (
     `${call.failed}: errcode ${outcome.errcode} (${meaning})` +
     (remedy !== undefined ? `: ${remedy}` : '') +

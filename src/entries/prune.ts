@@ -1,0 +1,3 @@
+import { run } from '../prune.ts';
+
+await run();

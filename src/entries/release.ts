@@ -1,0 +1,3 @@
+import { run } from '../release.ts';
+
+await run();
