@@ -17,7 +17,13 @@ const MAX_INTERVAL_MS = 15_000;
  * that failure; a poll that gets no answer is one warning, `what` says of what, and the
  * wait goes on. True when the poll said done, false at the deadline.
  */
-export async function waitUntil(api: Api, started: number, timeoutSeconds: number, what: string, poll: (api: Api) => Promise<boolean>): Promise<boolean> {
+export async function waitUntil(
+  api: Api,
+  started: number,
+  timeoutSeconds: number,
+  what: string,
+  poll: (api: Api) => Promise<boolean>,
+): Promise<boolean> {
   const clock = api.now ?? Date.now;
   const sleep = api.sleep ?? sleepFor;
   const deadline = started + timeoutSeconds * 1000;
