@@ -343,7 +343,11 @@ describe('create', () => {
       expect(sent()).toStrictEqual([LOOKUP, CREATE, LOOKUP]);
       const create = fake.requestsTo(CREATE_PATH)[0];
       const { rid } = answerOf(create);
-      const line = `createCloudbaseService failed: errcode -501000 (tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]) rid: ${rid}`;
+      // SPEC §1.5: a LimitExceeded TcbCode says the environment is full and points at prune.
+      const line =
+        'createCloudbaseService failed: errcode -501000 (tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]): ' +
+        'the environment has reached a quota (CloudBase documents 15 services per environment): delete the services no longer needed, ' +
+        `e.g. with the prune action (prefix: pr-) for the previews of closed pull requests, then run again rid: ${rid}`;
       expect(errors(run)).toEqual([line]);
       expect(infos(run).at(-1)).toBe(
         'The create was refused with errcode -501000 (LimitExceeded): looking again whether the service is there.',
@@ -1526,6 +1530,107 @@ describe('deploy', () => {
       ['errcode', ''],
       ['rid', ''],
     ]);
+  });
+
+  describe('keep_versions: old versions pruned once the new one runs (SPEC §2)', () => {
+    const prune = (version: string): [string, unknown] => [
+      'deletecloudbaserunserverversion',
+      { env_id: ENV, server_name: SERVICE, version_name: version },
+    ];
+    // Created before the run: the stories' clock (Date.now, which the fake dates new versions by) is fixed at clock.now.
+    const hoursAgo = (hours: number) => 1_780_000_000_000 - hours * 3600_000;
+    const OLD = [
+      { version_name: 'pr-42-001', created_time: hoursAgo(4) },
+      { version_name: 'pr-42-002', status: 'build_fail', created_time: hoursAgo(3) },
+      { version_name: 'pr-42-003', flow_ratio: 100, created_time: hoursAgo(2) },
+      { version_name: 'pr-42-004', status: 'building', created_time: hoursAgo(1) },
+    ];
+
+    it('deletes the versions beyond the newest keep_versions that have no traffic and are not in progress, oldest first', async () => {
+      fake.addService(ENV, SERVICE, OLD);
+      const run = await runStory('deploy', base({ keep_versions: '2' }));
+      expect(run.exitCode).toBe(0);
+      // pr-42-005 runs and takes all the traffic; pr-42-004 is kept (newest two), pr-42-003 lost its traffic to the new one.
+      expect(sent().slice(6)).toStrictEqual([VERSIONS, prune('pr-42-001'), prune('pr-42-002'), prune('pr-42-003')]);
+      expect(run.outputs['pruned']).toBe('pr-42-001,pr-42-002,pr-42-003');
+      expect(infos(run)).toContain('Pruning 3 old versions without traffic (keep_versions: 2).');
+      expect(infos(run)).toContain('Pruned version "pr-42-002".');
+      expect(rows(run)).toContainEqual(['Pruned', 'pr-42-001, pr-42-002, pr-42-003']);
+      expect(fake.versions(ENV, SERVICE).map((v) => v.version_name)).toEqual(['pr-42-004', 'pr-42-005']);
+      expect(warnings(run)).toEqual([]);
+    });
+
+    it('never a version that still has traffic, never the new one, never one in progress', async () => {
+      fake.addService(ENV, SERVICE, OLD);
+      const run = await runStory('deploy', base({ keep_versions: '1', flow_ratio: '50' }));
+      expect(run.exitCode).toBe(0);
+      // The new one shares the traffic with pr-42-003; pr-42-004 is still building.
+      expect(run.outputs['pruned']).toBe('pr-42-001,pr-42-002');
+      expect(fake.versions(ENV, SERVICE).map((v) => v.version_name)).toEqual(['pr-42-003', 'pr-42-004', 'pr-42-005']);
+    });
+
+    it('nothing beyond keep_versions: nothing deleted, pruned empty', async () => {
+      fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 100 }]);
+      const run = await runStory('deploy', base({ keep_versions: '5' }));
+      expect(run.exitCode).toBe(0);
+      expect(sent().slice(-1)).toStrictEqual([VERSIONS]);
+      expect(run.outputs['pruned']).toBe('');
+      expect(rows(run).map(([field]) => field)).not.toContain('Pruned');
+    });
+
+    it('a prune delete refused: the others still go, one warning names what was left; the deploy succeeds', async () => {
+      fake.addService(ENV, SERVICE, OLD);
+      fake.failNext({ kind: 'errcode', errcode: 40097, errmsg: 'invalid args', path: DELETE_VERSION_PATH });
+      const run = await runStory('deploy', base({ keep_versions: '2' }));
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs['pruned']).toBe('pr-42-002,pr-42-003');
+      const refused = fake.requestsTo(DELETE_VERSION_PATH)[0];
+      expect(warnings(run)).toEqual([
+        `Could not prune 1 old version: pr-42-001 (deletecloudbaserunserverversion failed: errcode 40097 (invalid args): ` +
+          `WeChat rejected a parameter: check env_id, service_name and the other inputs of this step rid: ${ridOf(refused)}). The deploy itself succeeded.`,
+      ]);
+      expect(run.outputs['errcode']).toBe('0');
+    });
+
+    it('the list for the prune refused: one warning, nothing pruned, success', async () => {
+      fake.addService(ENV, SERVICE, OLD);
+      fake.versionLifecycle = [{ status: 'normal' }];
+      const pass: Fault = { kind: 'delay', ms: 0, path: LIST_VERSIONS_PATH };
+      fake.failNext(pass, pass, { kind: 'errcode', errcode: 45009, errmsg: 'reach max api daily quota limit', path: LIST_VERSIONS_PATH });
+      const run = await runStory('deploy', base({ keep_versions: '1' }));
+      expect(run.exitCode).toBe(0);
+      expect(warnings(run)).toHaveLength(1);
+      expect(warnings(run)[0]).toMatch(/^Could not list the versions to prune \(getcsversionlist failed: errcode 45009 .*\): nothing was pruned; the deploy itself succeeded\.$/);
+      expect(fake.requestsTo(DELETE_VERSION_PATH)).toEqual([]);
+    });
+
+    it('wait: false prunes nothing', async () => {
+      fake.addService(ENV, SERVICE, OLD);
+      const run = await runStory('deploy', base({ keep_versions: '1', wait: 'false' }));
+      expect(run.exitCode).toBe(0);
+      expect(fake.requestsTo(DELETE_VERSION_PATH)).toEqual([]);
+    });
+  });
+
+  it('flow_ratio 0: deployed without traffic; the log and the summary say how to give it some', async () => {
+    fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 100 }]);
+    const run = await runStory('deploy', base({ flow_ratio: '0' }));
+    expect(run.exitCode).toBe(0);
+    expect(infos(run)).toContain(
+      'Version "pr-42-002" has no traffic (flow_ratio 0): give it a share or all of it with the release action (version: pr-42-002, flow_ratio: 10 for a canary or 100).',
+    );
+    expect(rows(run)).toContainEqual(['Traffic', 'none yet (flow_ratio 0): give it traffic with the release action']);
+    expect(fake.trafficOf(ENV, SERVICE)).toEqual({ 'pr-42-001': 100, 'pr-42-002': 0 });
+  });
+
+  it.each([
+    ['512', 'mem: mem is in GB: 512 GB is far more than an instance has; for 512 MB give 0.5'],
+    ['64', 'mem: mem is in GB: 64 GB is far more than an instance has; for 64 MB give 0.063'],
+  ])('mem %s is refused as a likely MB value; nothing sent', async (mem, line) => {
+    const run = await runStory('deploy', base({ mem }));
+    expect(run.exitCode).toBe(1);
+    expect(fake.requests).toEqual([]);
+    expect(errors(run)[0]).toBe(line);
   });
 
   describe('lifecycle edges (issue 17)', () => {

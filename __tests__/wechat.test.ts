@@ -223,6 +223,35 @@ describe('describeFailure', () => {
     );
   });
 
+  // SPEC §1.5: a refusal for a quota says the environment is full and points at prune.
+  const QUOTA =
+    ': the environment has reached a quota (CloudBase documents 15 services per environment): delete the services no longer needed, ' +
+    'e.g. with the prune action (prefix: pr-) for the previews of closed pull requests, then run again';
+  it.each([
+    ['a LimitExceeded TcbCode', 'tcb api error TcbCode: [LimitExceeded] TcbMessage: [too many]'],
+    ['a LimitExceeded sub-code', 'tcb api error TcbCode: [LimitExceeded.Service] TcbMessage: [the env is full]'],
+    ['an errmsg about a quota', 'tcb api error TcbCode: [FailedOperation] TcbMessage: [service quota used up]'],
+    ['an errmsg about a limit', 'tcb api error TcbCode: [FailedOperation] TcbMessage: [Service count Limit reached]'],
+    ['an errmsg that says exceeded', 'the number of services exceeded'],
+  ])('an undocumented errcode with %s gets the quota remedy', (_, errmsg) => {
+    expect(describeFailure(CREATE_SERVICE, outcome(-501000, `${errmsg} rid: 6489-abc`))).toBe(
+      `createCloudbaseService failed: errcode -501000 (${errmsg})${QUOTA} rid: 6489-abc`,
+    );
+  });
+
+  it.each([
+    ['another TcbCode', 'tcb api error TcbCode: [ResourceNotFound] TcbMessage: [service not found]'],
+    ['a word that only contains limit', 'tcb api error TcbCode: [InvalidParameter] TcbMessage: [unlimited is not a value]'],
+  ])('an undocumented errcode with %s gets no remedy', (_, errmsg) => {
+    expect(describeFailure(CREATE_SERVICE, outcome(-501000, `${errmsg} rid: 6489-abc`))).toBe(
+      `createCloudbaseService failed: errcode -501000 (${errmsg}) rid: 6489-abc`,
+    );
+  });
+
+  it('a documented errcode keeps its own remedy though its errmsg speaks of a quota (45009)', () => {
+    expect(describeFailure(CREATE_SERVICE, outcome(45009, 'reach max api daily quota limit'))).not.toContain(QUOTA);
+  });
+
   it('says so when an unknown errcode comes without an errmsg', () => {
     expect(describeFailure(CREATE_SERVICE, { errcode: 99999, errmsg: '', rid: '' })).toBe(
       'createCloudbaseService failed: errcode 99999 (no errmsg)',
