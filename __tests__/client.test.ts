@@ -245,6 +245,38 @@ describe('callWeChat', () => {
     }
   });
 
+  describe('a page that is not WeChat’s answer to a read (SPEC §3)', () => {
+    const page = (status: number) => ({ kind: 'raw' as const, status, body: '<html>no such page</html>', path: LIST_SERVICES_PATH });
+    it.each([
+      [404, 'Not Found', ', and a 404 usually means a wrong path in it'],
+      [401, 'Unauthorized', ''],
+      [403, 'Forbidden', ''],
+      [302, 'Found', ''],
+    ])(
+      'HTTP %i fails at once, naming the status and the URL without its query, and says to check api_base_url',
+      async (status, text, more) => {
+        fake.failAlways(page(status));
+        const api = apiOn(fake);
+        const error = await failure(callWeChat(api, LIST_SERVICES, listBody));
+        expect(fake.requests).toHaveLength(1);
+        expect(api.sleeps).toEqual([]);
+        expect(error.message).toBe(
+          `getcslist failed: HTTP ${status} ${text} from ${fake.url}${LIST_SERVICES_PATH}, and the body is not JSON (it does not parse): ` +
+            `"<html>no such page</html>": check api_base_url: it must be the API's base (e.g. https://api.weixin.qq.com)${more}`,
+        );
+      },
+    );
+
+    it.each([429, 500, 502, 503, 504, 200])('HTTP %i is retried: a gateway’s passing fault, or an answer cut short', async (status) => {
+      fake.failNext(page(status));
+      const api = apiOn(fake);
+      const { outcome, attempts } = await callWeChat(api, LIST_SERVICES, listBody);
+      expect(outcome.errcode).toBe(0);
+      expect(attempts).toBe(2);
+      expect(fake.requests).toHaveLength(2);
+    });
+  });
+
   it('a body of white space only is empty', async () => {
     fake.failNext({ kind: 'raw', status: 502, body: ' \r\n ' });
     const error = await failure(callWeChat(apiOn(fake, { maxAttempts: 1 }), LIST_SERVICES, listBody));

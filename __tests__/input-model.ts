@@ -40,7 +40,7 @@ export type Rule =
   | { kind: 'text'; required?: boolean } // any non-empty text
   | { kind: 'boolean'; required?: boolean; default?: boolean }
   | { kind: 'whole'; min: number; max: number; default: number }
-  | { kind: 'decimal'; default: number } // a plain decimal number > 0
+  | { kind: 'decimal'; default: number; below?: number } // a plain decimal number > 0 (and below `below`)
   | { kind: 'enum'; values: readonly string[]; default?: string }
   | { kind: 'service_name' }
   | { kind: 'url'; default: string }
@@ -102,7 +102,8 @@ export const RULES: Record<ActionName, Record<string, Rule>> = {
     image_url: { kind: 'text', required: true },
     container_port: { kind: 'whole', min: 1, max: 65535, default: 80 },
     cpu: { kind: 'decimal', default: 0.25 },
-    mem: { kind: 'decimal', default: 0.5 },
+    // SPEC §2: "mem of 64 or more is refused as a likely MB value".
+    mem: { kind: 'decimal', default: 0.5, below: 64 },
     min_num: { kind: 'whole', min: 0, max: 50, default: 0 },
     max_num: { kind: 'whole', min: 0, max: 50, default: 5 },
     policy_type: { kind: 'enum', values: ['cpu', 'mem'], default: 'cpu' },
@@ -113,6 +114,8 @@ export const RULES: Record<ActionName, Record<string, Rule>> = {
     image_secret_info: { kind: 'json', fields: IMAGE_SECRET_INFO },
     wait: { kind: 'boolean', default: true },
     wait_timeout_seconds: { kind: 'whole', min: 1, max: 21600, default: 900 },
+    // SPEC §2: keep_versions 0 keeps all; it gives no maximum, the action takes up to 100 (a team keeps a few).
+    keep_versions: { kind: 'whole', min: 0, max: 100, default: 0 },
     ...COMMON_TRAILING,
   },
 };
@@ -180,7 +183,9 @@ function checkInput(name: string, rule: Rule, value: string): Checked {
       return n >= rule.min && n <= rule.max ? { ok: true, value: n } : one(name);
     }
     case 'decimal':
-      return DECIMAL.test(value) && Number(value) > 0 ? { ok: true, value: Number(value) } : one(name);
+      return DECIMAL.test(value) && Number(value) > 0 && Number(value) < (rule.below ?? Infinity)
+        ? { ok: true, value: Number(value) }
+        : one(name);
     case 'enum':
       return rule.values.includes(value) ? { ok: true, value } : one(name);
     case 'service_name':

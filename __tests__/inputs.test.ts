@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { CREATE_INPUTS, DELETE_INPUTS, DEPLOY_INPUTS, readRawInputs, validServiceName, type RawInputs } from '../src/inputs.ts';
+import {
+  CREATE_INPUTS,
+  DELETE_INPUTS,
+  DEPLOY_INPUTS,
+  jsonErrorAt,
+  readRawInputs,
+  validServiceName,
+  type RawInputs,
+} from '../src/inputs.ts';
 
-const parseInputs = (values: RawInputs) => CREATE_INPUTS.parse(values);
+const parseInputs = (values: RawInputs, given?: readonly string[]) => CREATE_INPUTS.parse(values, given);
 const secretsIn = (values: RawInputs) => CREATE_INPUTS.secretsIn(values);
 
 const valid = {
@@ -86,8 +94,9 @@ describe('parseInputs', () => {
   });
 
   it.each(['yes', 'no', 'on', '1', 'tRUE', 'y'])('rejects %s as is_public (YAML 1.1 words are not booleans)', (text) => {
+    // SPEC §3: a value that is not secret is quoted.
     expect(problems({ ...valid, is_public: text })).toEqual([
-      'is_public: must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
+      `is_public: "${text}" is not a YAML 1.2 boolean: give true or false (True/TRUE/False/FALSE also work)`,
     ]);
   });
 
@@ -119,13 +128,13 @@ describe('parseInputs', () => {
       }),
     ).toEqual([
       'es_info.port: expected a number',
-      'log_type: must be "es" or "cls"',
+      'log_type: "ES" is not es or cls',
       'vpc_info.subnet_ids.0: expected a string',
-      'public_access: must be 0 or 1',
+      'public_access: "2" is not 0 or 1',
       'api_base_url: must be an http(s) URL, e.g. https://api.weixin.qq.com',
-      'timeout_seconds: must be a whole number from 1 to 3600',
-      'max_attempts: must be a whole number from 1 to 10',
-      'dry_run: must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
+      'timeout_seconds: "0" is not a whole number from 1 to 3600',
+      'max_attempts: "1.5" is not a whole number from 1 to 10',
+      'dry_run: "maybe" is not a YAML 1.2 boolean: give true or false (True/TRUE/False/FALSE also work)',
     ]);
   });
 
@@ -176,7 +185,8 @@ describe('parseInputs', () => {
       'vpc_info: expected a JSON object',
     ]);
     const [problem] = problems({ ...valid, es_info: '{"password":"hunter2",' });
-    expect(problem).toBe('es_info: is not valid JSON: give a JSON object, e.g. {"key": "value"}');
+    // Where it stops being JSON, never the text (it holds a password).
+    expect(problem).toBe('es_info: is not valid JSON (it ends before the JSON does): give a JSON object, e.g. {"key": "value"}');
   });
 
   it('rejects an api_base_url with credentials, a query or a fragment', () => {
@@ -321,10 +331,10 @@ describe('if_exists and if_missing', () => {
 
   it('reject anything else', () => {
     expect(problems({ ...valid, if_exists: 'ignore' })).toEqual([
-      'if_exists: must be skip (succeed when the service is already there) or fail',
+      'if_exists: "ignore" is not skip (succeed when the service is already there) or fail',
     ]);
     const remove = DELETE_INPUTS.parse(raw({ ...validInputs(), if_missing: 'true' }, DELETE_INPUTS.names));
-    expect(remove.ok ? [] : remove.problems).toEqual(['if_missing: must be skip (succeed when the service is already gone) or fail']);
+    expect(remove.ok ? [] : remove.problems).toEqual(['if_missing: "true" is not skip (succeed when the service is already gone) or fail']);
   });
 });
 
@@ -350,6 +360,7 @@ describe('deploy inputs (SPEC §2)', () => {
       flow_ratio: 100,
       wait: true,
       wait_timeout_seconds: 900,
+      keep_versions: 0,
     });
   });
 
@@ -368,6 +379,7 @@ describe('deploy inputs (SPEC §2)', () => {
       image_secret_info: '{"registry_server":"r","user_name":"u","password":"p","email":"e@example.com"}',
       wait: 'False',
       wait_timeout_seconds: '21600',
+      keep_versions: '3',
     });
     expect(parsed.ok && parsed.inputs.own).toEqual({
       image_url: 'ccr.ccs.tencentyun.com/ns/app:1',
@@ -384,6 +396,7 @@ describe('deploy inputs (SPEC §2)', () => {
       image_secret_info: { registry_server: 'r', user_name: 'u', password: 'p', email: 'e@example.com' },
       wait: false,
       wait_timeout_seconds: 21600,
+      keep_versions: 3,
     });
   });
 
@@ -406,28 +419,28 @@ describe('deploy inputs (SPEC §2)', () => {
       }),
     ).toEqual([
       'image_url: is required',
-      'container_port: must be a whole number from 1 to 65535',
-      'cpu: must be a number greater than 0, e.g. 0.25 or 2',
-      'mem: must be a number greater than 0, e.g. 0.25 or 2',
-      'min_num: must be a whole number from 0 to 50',
-      'max_num: must be a whole number from 0 to 50',
-      'policy_type: must be cpu or mem',
-      'policy_threshold: must be a number greater than 0, e.g. 0.25 or 2',
-      'flow_ratio: must be a whole number from 0 to 100',
+      'container_port: "0" is not a whole number from 1 to 65535',
+      'cpu: "0" is not a number greater than 0, e.g. 0.25 or 2',
+      'mem: "-1" is not a number greater than 0, e.g. 0.25 or 2',
+      'min_num: "-1" is not a whole number from 0 to 50',
+      'max_num: "51" is not a whole number from 0 to 50',
+      'policy_type: "gpu" is not cpu or mem',
+      'policy_threshold: "0" is not a number greater than 0, e.g. 0.25 or 2',
+      'flow_ratio: "101" is not a whole number from 0 to 100',
       'env_params.PORT: expected a string',
       'image_secret_info: unknown key "username" (did you mean "user_name"?); allowed keys: registry_server, user_name, password, email',
-      'wait: must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
-      'wait_timeout_seconds: must be a whole number from 1 to 21600',
+      'wait: "yes" is not a YAML 1.2 boolean: give true or false (True/TRUE/False/FALSE also work)',
+      'wait_timeout_seconds: "0" is not a whole number from 1 to 21600',
     ]);
   });
 
   it('takes numbers written plainly only: no sign, exponent or trailing text', () => {
     expect(deployProblems({ cpu: '+0.5', mem: '0.5x', policy_threshold: '1e3', container_port: '+80', flow_ratio: '50%' })).toEqual([
-      'container_port: must be a whole number from 1 to 65535',
-      'cpu: must be a number greater than 0, e.g. 0.25 or 2',
-      'mem: must be a number greater than 0, e.g. 0.25 or 2',
-      'policy_threshold: must be a number greater than 0, e.g. 0.25 or 2',
-      'flow_ratio: must be a whole number from 0 to 100',
+      'container_port: "+80" is not a whole number from 1 to 65535',
+      'cpu: "+0.5" is not a number greater than 0, e.g. 0.25 or 2',
+      'mem: "0.5x" is not a number greater than 0, e.g. 0.25 or 2',
+      'policy_threshold: "1e3" is not a number greater than 0, e.g. 0.25 or 2',
+      'flow_ratio: "50%" is not a whole number from 0 to 100',
     ]);
   });
 
@@ -439,17 +452,93 @@ describe('deploy inputs (SPEC §2)', () => {
 
   it('wants env_params as a JSON object', () => {
     expect(deployProblems({ env_params: '["A=1"]' })).toEqual(['env_params: expected a JSON object']);
-    expect(deployProblems({ env_params: 'A=1' })).toEqual(['env_params: is not valid JSON: give a JSON object, e.g. {"key": "value"}']);
+    expect(deployProblems({ env_params: 'A=1' })).toEqual([
+      'env_params: is not valid JSON (at line 1, column 1): give a JSON object, e.g. {"key": "value"}',
+    ]);
+  });
+});
+
+describe('messages that point at the cause (SPEC §3)', () => {
+  it.each([
+    ['{"port": 9200,\n "index" "logs"}', 'at line 2, column 10'],
+    ['{x: 1}', 'at line 1, column 2'],
+    ['{"password": "p"', 'it ends before the JSON does'],
+  ])('a JSON input that does not parse says where (%j), never the text', (text, where) => {
+    expect(problems({ ...valid, es_info: text })).toEqual([
+      `es_info: is not valid JSON (${where}): give a JSON object, e.g. {"key": "value"}`,
+    ]);
+  });
+
+  it.each([
+    ['A=1', 0],
+    ['{"a":1,}', 7],
+    ['{"a" 1}', 5],
+    ['[1,2', undefined],
+    ['{"a":"b\\q"}', 8],
+    ['{"a":"\u0001"}', 6],
+    ['{"a":01}', 6],
+    ['{"a":-}', 6],
+    ['{"a":1.}', 7],
+    ['{"a":1e}', 7],
+    ['{"a":tru}', 5],
+    ['{"a":"\\u12G4"}', 10],
+    ['{} x', 3],
+    ['', undefined],
+    ['  ', undefined],
+    [`${'['.repeat(100_000)}x`, 256],
+  ])('finds where %j stops being JSON: %s', (text, at) => {
+    expect(() => JSON.parse(text)).toThrow();
+    expect(jsonErrorAt(text)).toBe(at);
+  });
+
+  it('finds nothing wrong in JSON that parses', () => {
+    for (const text of ['{"a":[1,-2.5e+3,true,false,null,{"b":"\\u00e9\\n"}]}', ' [ ] ', '"x"', '0']) {
+      expect(() => JSON.parse(text)).not.toThrow();
+      expect(jsonErrorAt(text)).toBeUndefined();
+    }
+  });
+
+  it('quotes at most 40 characters of a long value', () => {
+    expect(problems({ ...valid, is_public: 'y'.repeat(100) })).toEqual([
+      `is_public: "${'y'.repeat(40)}…" is not a YAML 1.2 boolean: give true or false (True/TRUE/False/FALSE also work)`,
+    ]);
+  });
+
+  it.each([
+    ['service-name', 'service_name'],
+    ['servce_name', 'service_name'],
+    ['env-id', 'env_id'],
+  ])('an input given under a near name (%s) is named in the error about the missing one', (near, name) => {
+    const given = { ...valid, [name]: '' };
+    const parsed = parseInputs(raw(given), [near.toLowerCase(), 'is_public']);
+    expect(parsed.ok ? [] : parsed.problems).toEqual([
+      `${name}: is required (the step gives "${near.toLowerCase()}": the input is named ${name})`,
+    ]);
+  });
+
+  it('a name far from every input is not mentioned', () => {
+    const parsed = parseInputs(raw({ ...valid, service_name: '' }), ['image']);
+    expect(parsed.ok ? [] : parsed.problems).toEqual(['service_name: is required']);
+  });
+
+  it('access_token given as access-token', () => {
+    const parsed = parseInputs(raw({ ...valid, access_token: '' }), ['access-token']);
+    expect(parsed.ok ? [] : parsed.problems).toEqual([
+      'access_token: is required: give a component_access_token from a secret, or give component_appid, component_appsecret, ' +
+        'component_verify_ticket to have the action obtain one (the step gives "access-token": the input is named access_token)',
+    ]);
   });
 });
 
 describe('timeout_seconds and max_attempts above their maximum', () => {
   it('are rejected: a larger timeout would overflow setTimeout', () => {
     expect(problems({ ...valid, timeout_seconds: '3601', max_attempts: '11' })).toEqual([
-      'timeout_seconds: must be a whole number from 1 to 3600',
-      'max_attempts: must be a whole number from 1 to 10',
+      'timeout_seconds: "3601" is not a whole number from 1 to 3600',
+      'max_attempts: "11" is not a whole number from 1 to 10',
     ]);
-    expect(problems({ ...valid, timeout_seconds: '99999999999' })).toEqual(['timeout_seconds: must be a whole number from 1 to 3600']);
+    expect(problems({ ...valid, timeout_seconds: '99999999999' })).toEqual([
+      'timeout_seconds: "99999999999" is not a whole number from 1 to 3600',
+    ]);
     const parsed = parseInputs(raw({ ...valid, timeout_seconds: '3600', max_attempts: '10' }));
     expect(parsed.ok && [parsed.inputs.timeoutSeconds, parsed.inputs.maxAttempts]).toEqual([3600, 10]);
   });
@@ -473,8 +562,8 @@ describe('hostile JSON keys and values', () => {
   });
 
   it('reports an invalid min_num or max_num once, without comparing it', () => {
-    expect(deployProblems({ min_num: '6', max_num: '05' }).problems).toEqual(['max_num: must be a whole number from 0 to 50']);
-    expect(deployProblems({ min_num: '51' }).problems).toEqual(['min_num: must be a whole number from 0 to 50']);
+    expect(deployProblems({ min_num: '6', max_num: '05' }).problems).toEqual(['max_num: "05" is not a whole number from 0 to 50']);
+    expect(deployProblems({ min_num: '51' }).problems).toEqual(['min_num: "51" is not a whole number from 0 to 50']);
   });
 
   it('masks a password that is not a string as nothing, and one in JSON that does not parse as written', () => {

@@ -1600,7 +1600,9 @@ describe('deploy', () => {
       const run = await runStory('deploy', base({ keep_versions: '1' }));
       expect(run.exitCode).toBe(0);
       expect(warnings(run)).toHaveLength(1);
-      expect(warnings(run)[0]).toMatch(/^Could not list the versions to prune \(getcsversionlist failed: errcode 45009 .*\): nothing was pruned; the deploy itself succeeded\.$/);
+      expect(warnings(run)[0]).toMatch(
+        /^Could not list the versions to prune \(getcsversionlist failed: errcode 45009 .*\): nothing was pruned; the deploy itself succeeded\.$/,
+      );
       expect(fake.requestsTo(DELETE_VERSION_PATH)).toEqual([]);
     });
 
@@ -1624,8 +1626,8 @@ describe('deploy', () => {
   });
 
   it.each([
-    ['512', 'mem: mem is in GB: 512 GB is far more than an instance has; for 512 MB give 0.5'],
-    ['64', 'mem: mem is in GB: 64 GB is far more than an instance has; for 64 MB give 0.063'],
+    ['512', 'mem: "512" is far more GB than an instance has: mem is in GB, not MB; for 512 MB give 0.5'],
+    ['64', 'mem: "64" is far more GB than an instance has: mem is in GB, not MB; for 64 MB give 0.063'],
   ])('mem %s is refused as a likely MB value; nothing sent', async (mem, line) => {
     const run = await runStory('deploy', base({ mem }));
     expect(run.exitCode).toBe(1);

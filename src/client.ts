@@ -1,5 +1,6 @@
 import { CallFailed, DeadlinePassed, OutcomeUnknown } from './errors.ts';
 import { postJson, TransportError, type HttpAnswer } from './http.ts';
+import { DEFAULT_API_BASE_URL } from './inputs.ts';
 import type { Log } from './log.ts';
 import { proxyFor } from './proxy.ts';
 import { excerpt } from './redact.ts';
@@ -117,6 +118,13 @@ export async function callWeChat<A extends WeChatAnswer>(api: Api, call: Call<A>
     const read = readAnswer(call, where, http, log.clean);
     if (!read.ok) {
       if (call.writes) throw new OutcomeUnknown(call.failed, read.problem, attempt);
+      // SPEC §3: a page with a 4xx status (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+      if (http.status >= 300 && http.status < 500 && http.status !== 429) {
+        throw new CallFailed(
+          `${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
+            (http.status === 404 ? ', and a 404 usually means a wrong path in it' : ''),
+        );
+      }
       if (more) {
         await pause(api, attempt, budget, `No WeChat answer from ${where.host} (HTTP ${http.status})`, call.failed);
         continue;

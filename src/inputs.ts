@@ -18,26 +18,39 @@ export function readRawInputs(names: readonly string[], getInput: (name: string)
 
 const text = z.string().check(z.minLength(1));
 
+/**
+ * A value the step gave, quoted for an error line (SPEC §3: non-secret values are quoted),
+ * at most 40 characters of it. Never used for a secret, a JSON input or api_base_url (it
+ * may carry a password).
+ */
+export function quoted(value: unknown): string {
+  const given = String(value);
+  return given.length > 40 ? `${JSON.stringify(given.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(given);
+}
+
+/** An error that quotes the value given first: `"yes" is not a YAML 1.2 boolean …`. */
+const notA = (what: string) => (issue: { input?: unknown }) => `${quoted(issue.input)} is not ${what}`;
+
 const yamlBoolean = z.pipe(
   z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
-    error: 'must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
+    error: notA('a YAML 1.2 boolean: give true or false (True/TRUE/False/FALSE also work)'),
   }),
   z.transform((value) => value.toLowerCase() === 'true'),
 );
 
 /** A whole number from `min` to `max`, written plainly (no sign, exponent or leading zero). */
 function wholeNumber(min: number, max: number) {
-  const message = `must be a whole number from ${min} to ${max}`;
+  const error = notA(`a whole number from ${min} to ${max}`);
   return z.pipe(
-    z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})$/, message)),
-    z.pipe(z.transform(Number), z.number().check(z.minimum(min, message), z.maximum(max, message))),
+    z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})$/, { error })),
+    z.pipe(z.transform(Number), z.number().check(z.minimum(min, { error }), z.maximum(max, { error }))),
   );
 }
 
 /** A number above 0 such as 0.25 or 2, written plainly. */
 const positiveNumber = z.pipe(
-  z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/, 'must be a number greater than 0, e.g. 0.25 or 2')),
-  z.pipe(z.transform(Number), z.number().check(z.positive('must be a number greater than 0, e.g. 0.25 or 2'))),
+  z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/, { error: notA('a number greater than 0, e.g. 0.25 or 2') })),
+  z.pipe(z.transform(Number), z.number().check(z.positive({ error: notA('a number greater than 0, e.g. 0.25 or 2') }))),
 );
 
 /** A JSON input: parse, then validate with `shape`; problems carry the path inside the object. */
@@ -45,8 +58,8 @@ function jsonObject<T extends z.ZodMiniType>(shape: T) {
   return z.pipe(
     z.string().check(
       z.refine((value) => isJson(value), {
-        // The text itself is not echoed: a JSON input may hold a password.
-        error: 'is not valid JSON: give a JSON object, e.g. {"key": "value"}',
+        // The text itself is not echoed: a JSON input may hold a password. Where it fails is.
+        error: (issue) => `is not valid JSON (${whereJsonFails(String(issue.input))}): give a JSON object, e.g. {"key": "value"}`,
         abort: true,
       }),
     ),
@@ -71,6 +84,126 @@ function parseJson(text: string): { value: unknown } | undefined {
 
 const isJson = (text: string) => parseJson(text) !== undefined;
 
+/**
+ * Where a text stops being JSON, as a line and a column. Found by a scan of its own, not
+ * from JSON.parse's message: engines word it differently, and it may quote the text (and
+ * a password in it). Linear in the length of the text.
+ */
+function whereJsonFails(text: string): string {
+  const at = jsonErrorAt(text);
+  if (at === undefined) return 'it ends before the JSON does';
+  const before = text.slice(0, at);
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `at line ${line}, column ${column}`;
+}
+
+const MAX_JSON_DEPTH = 256;
+
+/** The index of the first character that cannot be JSON (RFC 8259), or undefined when the text ends first. */
+export function jsonErrorAt(text: string): number | undefined {
+  let i = 0;
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i >= text.length ? undefined : i;
+  };
+  const expect = (c: string) => {
+    if (text[i] !== c) fail();
+    i++;
+  };
+  const digits = () => {
+    const from = i;
+    while (i < text.length && /[0-9]/.test(text[i] as string)) i++;
+    if (i === from) fail();
+  };
+  // Deeper than any input means to nest: said to fail there, rather than overflow the stack.
+  let depth = 0;
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      if (++depth > MAX_JSON_DEPTH) fail();
+      const close = c === '{' ? '}' : ']';
+      i++;
+      space();
+      if (text[i] === close) {
+        i++;
+        depth--;
+        return;
+      }
+      for (;;) {
+        if (close === '}') {
+          space();
+          if (text[i] !== '"') fail();
+          string();
+          space();
+          expect(':');
+        }
+        value();
+        space();
+        if (text[i] === close) {
+          i++;
+          depth--;
+          return;
+        }
+        expect(',');
+      }
+    }
+    if (c === '"') return string();
+    if (c === '-' || /[0-9]/.test(c ?? '')) return number();
+    for (const word of ['true', 'false', 'null']) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return;
+      }
+    }
+    fail();
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text[i] as string;
+      if (c < ' ') fail();
+      if (c === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          for (let k = 0; k < 4; k++) {
+            i++;
+            if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail();
+          }
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    expect('"');
+  };
+  const number = () => {
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else digits();
+    if (text[i] === '.') {
+      i++;
+      digits();
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      digits();
+    }
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) return i;
+    // A text this scan finds whole but JSON.parse refuses: the end is all it can say.
+    return undefined;
+  } catch (thrown) {
+    return thrown as number | undefined;
+  }
+}
+
 const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** SPEC §1.1: what WeChat's own Cloud Run CLI accepts as a service name. */
@@ -91,11 +224,8 @@ export function validServiceName(given: string): string {
 
 const serviceName = z.string().check(
   z.refine((value) => SERVICE_NAME.test(value), {
-    error: (issue) => {
-      const given = String(issue.input);
-      const shown = given.length > 40 ? `${JSON.stringify(given.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(given);
-      return `${shown} is not a valid service name: ${SERVICE_NAME_RULE}, e.g. "${validServiceName(given)}"`;
-    },
+    error: (issue) =>
+      `${quoted(issue.input)} is not a valid service name: ${SERVICE_NAME_RULE}, e.g. "${validServiceName(String(issue.input))}"`,
   }),
 );
 
@@ -153,7 +283,8 @@ type StrictObject = z.ZodMiniObject<z.core.$ZodLooseShape, z.core.$strict>;
 /** One action's inputs: their names in action.yml order, their parser and their secrets. */
 export interface ActionInputs<Own> {
   names: readonly string[];
-  parse(raw: RawInputs): ParsedInputs<Own>;
+  /** `given`: the names of the inputs the step gave (as INPUT_* carries them, lower-cased), for near names in the errors. */
+  parse(raw: RawInputs, given?: readonly string[]): ParsedInputs<Own>;
   /** The raw values that must never be printed, for masking before anything is logged. */
   secretsIn(raw: RawInputs): string[];
 }
@@ -179,7 +310,7 @@ export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>)
 
   return {
     names,
-    parse(raw) {
+    parse(raw, others = []) {
       const given: Record<string, string> = {};
       for (const name of names) if ((raw[name] ?? '') !== '') given[name] = raw[name] ?? '';
 
@@ -189,7 +320,7 @@ export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>)
         for (const issue of result.error.issues) problems.push(...describeIssue(issue, raw, json));
       }
       problems.push(...(own.across?.(raw) ?? []));
-      if (problems.length > 0 || !result.success) return { ok: false, problems };
+      if (problems.length > 0 || !result.success) return { ok: false, problems: withNearNames(problems, names, others) };
 
       // The common inputs, typed; the action's own ones are handed over as parsed.
       const data = result.data as unknown as CommonData & Record<string, unknown>;
@@ -222,6 +353,19 @@ export function defineInputs<S extends z.core.$ZodLooseShape>(own: OwnInputs<S>)
       return [...new Set(secrets)].filter((secret): secret is string => secret !== undefined && secret !== '');
     },
   };
+}
+
+/**
+ * SPEC §3: an input the step gave under a near name (`service-name` for service_name: the
+ * runner passes `with:` keys as written) is named in the error about the missing one.
+ */
+function withNearNames(problems: string[], names: readonly string[], others: readonly string[]): string[] {
+  const strangers = others.filter((other) => !names.includes(other));
+  return problems.map((problem) => {
+    const name = names.find((candidate) => problem.startsWith(`${candidate}: is required`));
+    const near = name === undefined ? undefined : strangers.find((other) => closest(other, [name]) !== undefined);
+    return near === undefined ? problem : `${problem} (the step gives "${near}": the input is named ${name})`;
+  });
 }
 
 function credentialsOf(given: CommonData): Credentials {
@@ -327,7 +471,7 @@ const vpcInfoSchema = z.strictObject({
 });
 
 const skipOrFail = (what: string) =>
-  z._default(z.enum(['skip', 'fail'], { error: `must be skip (succeed when the service is ${what}) or fail` }), 'skip');
+  z._default(z.enum(['skip', 'fail'], { error: notA(`skip (succeed when the service is ${what}) or fail`) }), 'skip');
 
 export const CREATE_INPUTS = defineInputs({
   shape: {
@@ -335,9 +479,9 @@ export const CREATE_INPUTS = defineInputs({
     image_repo: z.optional(text),
     remark: z.optional(text),
     es_info: z.optional(jsonObject(esInfoSchema)),
-    log_type: z.optional(z.enum(['es', 'cls'], { error: 'must be "es" or "cls"' })),
+    log_type: z.optional(z.enum(['es', 'cls'], { error: notA('es or cls') })),
     vpc_info: z.optional(jsonObject(vpcInfoSchema)),
-    public_access: z.optional(z.pipe(z.enum(['0', '1'], { error: 'must be 0 or 1' }), z.transform(Number))),
+    public_access: z.optional(z.pipe(z.enum(['0', '1'], { error: notA('0 or 1') }), z.transform(Number))),
     if_exists: skipOrFail('already there'),
   },
   json: {
@@ -383,7 +527,7 @@ const memGb = z.pipe(
   z.number().check(
     z.refine((gb) => gb < MEM_GB_LIMIT, {
       error: (issue) =>
-        `mem is in GB: ${String(issue.input)} GB is far more than an instance has; for ${String(issue.input)} MB give ${Number((Number(issue.input) / 1024).toFixed(3))}`,
+        `${quoted(issue.input)} is far more GB than an instance has: mem is in GB, not MB; for ${String(issue.input)} MB give ${Number((Number(issue.input) / 1024).toFixed(3))}`,
     }),
   ),
 );
@@ -403,7 +547,7 @@ export const DEPLOY_INPUTS = defineInputs({
     mem: z._default(memGb, 0.5),
     min_num: z._default(instances, MIN_NUM),
     max_num: z._default(instances, MAX_NUM),
-    policy_type: z._default(z.enum(['cpu', 'mem'], { error: 'must be cpu or mem' }), 'cpu'),
+    policy_type: z._default(z.enum(['cpu', 'mem'], { error: notA('cpu or mem') }), 'cpu'),
     policy_threshold: z._default(positiveNumber, 60),
     flow_ratio: z._default(wholeNumber(0, 100), 100),
     env_params: z.optional(jsonObject(envParamsSchema)),
@@ -431,8 +575,7 @@ export type DeployInputs = InputsOf<typeof DEPLOY_INPUTS>;
 /** `latest`, `previous`, or a version name as WeChat gives them (`app-007`). */
 const versionChoice = z.string().check(
   z.refine((value) => /^[A-Za-z0-9][\w.-]{0,99}$/.test(value), {
-    error: (issue) =>
-      `${JSON.stringify(String(issue.input).slice(0, 40))} is not a version: give a version name (e.g. app-007), latest or previous`,
+    error: (issue) => `${quoted(issue.input)} is not a version: give a version name (e.g. app-007), latest or previous`,
   }),
 );
 
@@ -454,7 +597,7 @@ const PREFIX = /^[a-z][a-z0-9-]{1,19}$/;
 const prefix = z.string().check(
   z.refine((value) => PREFIX.test(value), {
     error: (issue) =>
-      `${JSON.stringify(String(issue.input).slice(0, 40))} is not the start of a service name: give at least 2 characters, ` +
+      `${quoted(issue.input)} is not the start of a service name: give at least 2 characters, ` +
       `a lowercase letter first, then lowercase letters, digits and -, e.g. "pr-"`,
   }),
 );

@@ -64,7 +64,7 @@ export async function perform<Own>(
   try {
     const raw = readRawInputs(action.inputs.names, (name) => core.getInput(name));
     log.hide([...action.inputs.secretsIn(raw), ...proxySecrets(process.env)]);
-    const inputs = validInputs(action.inputs, raw, log);
+    const inputs = validInputs(action.inputs, raw, givenInputs(process.env), log);
     report.outputs['env_id'] = inputs.envId;
     if (!action.wholeEnvironment) report.outputs['service_name'] = inputs.serviceName;
     await story(inputs, { log, report });
@@ -86,8 +86,14 @@ export async function perform<Own>(
 
 const ignore = () => undefined;
 
-function validInputs<Own>(definition: ActionInputs<Own>, raw: Record<string, string>, log: Log): Inputs<Own> {
-  const parsed = definition.parse(raw);
+/** The inputs the step gave, as the runner names them in INPUT_* (`with:` keys upper-cased, spaces as _), lower-cased. */
+const givenInputs = (env: NodeJS.ProcessEnv) =>
+  Object.keys(env)
+    .filter((key) => key.startsWith('INPUT_') && (env[key] ?? '').trim() !== '')
+    .map((key) => key.slice('INPUT_'.length).toLowerCase());
+
+function validInputs<Own>(definition: ActionInputs<Own>, raw: Record<string, string>, given: string[], log: Log): Inputs<Own> {
+  const parsed = definition.parse(raw, given);
   if (parsed.ok) return parsed.inputs;
   for (const problem of parsed.problems) log.error(problem);
   const count = parsed.problems.length;
