@@ -16,18 +16,21 @@
  * table: N, when the step ended (seconds after the create), the target, the calls, the
  * expected most.
  *
+ * The same for the release action's wait (SPEC §2: the deploy's schedule after the traffic
+ * call): a full release the version list shows N seconds after releasecloudbaserunversion.
+ *
  * The default run does both, the startup budget first; --startup or --polling does one.
  * Exits 1 when a target is missed.
  *
  *   npm run bench [-- --runs 30] [-- --bundle path/to/index.js] [-- --cpu-prof]
- *   npm run bench -- --polling [--normal-after 3,8,20] [--deploy-bundle path/to/index.js]
+ *   npm run bench -- --polling [--normal-after 3,8,20] [--deploy-bundle …] [--release-bundle …]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CREATE_VERSION_PATH, LIST_VERSIONS_PATH, startFakeWeChat } from './fake-wechat.ts';
+import { CREATE_VERSION_PATH, LIST_VERSIONS_PATH, RELEASE_VERSION_PATH, startFakeWeChat } from './fake-wechat.ts';
 import { BUNDLE, bundleOf, NODE24, ROOT, runAction, type ActionRun } from './run-action.ts';
 
 const TARGET_RATIO = 1.5;
@@ -50,6 +53,7 @@ const { values: args } = parseArgs({
     polling: { type: 'boolean', default: false },
     'normal-after': { type: 'string', default: '3,8,20' },
     'deploy-bundle': { type: 'string', default: bundleOf('deploy') },
+    'release-bundle': { type: 'string', default: bundleOf('release') },
   },
 });
 // Neither flag: both sections.
@@ -164,7 +168,7 @@ function pollSchedule(ms: number): { reads: number; at: number; interval: number
 
 interface Polled {
   seconds: number;
-  /** From the version create reaching WeChat to the step's end. */
+  /** From the write the wait follows (the version create, the traffic call) reaching WeChat to the step's end. */
   endedMs: number;
   targetMs: number;
   calls: number;
@@ -172,58 +176,93 @@ interface Polled {
   ok: boolean;
 }
 
-/** One deploy whose version becomes normal `seconds` after it was created. */
-async function polled(seconds: number): Promise<Polled> {
+/** What one waiting action is measured on: the write its wait follows, how the fake delays what the list shows, its inputs. */
+interface Waiting {
+  action: 'deploy' | 'release';
+  entry: string;
+  /** The write the wait starts after (SPEC §2: the version create answer; the traffic call's). */
+  write: string;
+  /** Readies the fake: the list shows what the wait waits for `seconds` after the write. */
+  arrange: (seconds: number) => void;
+  inputs: Record<string, string>;
+  /** The output that says the wait saw it. */
+  done: [name: string, value: string];
+}
+
+const WAITS: Record<'deploy' | 'release', Waiting> = {
+  deploy: {
+    action: 'deploy',
+    entry: args['deploy-bundle'],
+    write: CREATE_VERSION_PATH,
+    arrange: (seconds) => {
+      fake.addService(inputs.env_id, 'bench');
+      fake.versionLifecycle = [{ status: 'building', ms: seconds * 1000 }, { status: 'normal' }];
+    },
+    inputs: { service_name: 'bench', image_url: 'ccr.ccs.tencentyun.com/bench/app:1' },
+    done: ['status', 'normal'],
+  },
+  release: {
+    action: 'release',
+    entry: args['release-bundle'],
+    write: RELEASE_VERSION_PATH,
+    arrange: (seconds) => {
+      fake.addService(inputs.env_id, 'bench', [
+        { version_name: 'bench-001', flow_ratio: 100 },
+        { version_name: 'bench-002', flow_ratio: 0 },
+      ]);
+      fake.trafficDelay = { ms: seconds * 1000 };
+    },
+    inputs: { service_name: 'bench', version: 'bench-002' },
+    done: ['flow_ratio', '100'],
+  },
+};
+
+/** One run of a waiting action whose list shows what it waits for `seconds` after its write. */
+async function polled(wait: Waiting, seconds: number): Promise<Polled> {
   fake.reset();
-  fake.addService(inputs.env_id, 'bench');
-  fake.versionLifecycle = [{ status: 'building', ms: seconds * 1000 }, { status: 'normal' }];
+  wait.arrange(seconds);
   const schedule = pollSchedule(seconds * 1000);
-  // The fake runs in this process: watch for the create, to time the step from the moment the version exists.
-  let createdAt: number | undefined;
+  // The fake runs in this process: watch for the write, to time the step from the moment WeChat has it.
+  let writtenAt: number | undefined;
   const watch = setInterval(() => {
-    if (createdAt === undefined && fake.requestsTo(CREATE_VERSION_PATH).length > 0) createdAt = performance.now();
+    if (writtenAt === undefined && fake.requestsTo(wait.write).length > 0) writtenAt = performance.now();
   }, 2);
   let run: ActionRun;
   let endedAt: number;
   try {
     run = await runAction({
-      action: 'deploy',
-      entry: args['deploy-bundle'],
-      inputs: {
-        access_token: inputs.access_token,
-        env_id: inputs.env_id,
-        service_name: 'bench',
-        image_url: 'ccr.ccs.tencentyun.com/bench/app:1',
-        api_base_url: fake.url,
-      },
+      action: wait.action,
+      entry: wait.entry,
+      inputs: { access_token: inputs.access_token, env_id: inputs.env_id, api_base_url: fake.url, ...wait.inputs },
       killAfterMs: (seconds + 120) * 1000,
     });
     endedAt = performance.now();
   } finally {
     clearInterval(watch);
   }
-  if (run.exitCode !== 0 || run.outputs['status'] !== 'normal' || createdAt === undefined) {
+  const [output, value] = wait.done;
+  if (run.exitCode !== 0 || run.outputs[output] !== value || writtenAt === undefined) {
     throw new Error(
-      `${relative(ROOT, args['deploy-bundle'])} did not deploy (exit ${run.exitCode}, status "${run.outputs['status']}"): ${run.stderr}`,
+      `${relative(ROOT, wait.entry)} did not end as it should (exit ${run.exitCode}, ${output} "${run.outputs[output]}"): ${run.stderr}`,
     );
   }
-  // The list before the create, then the polls.
+  // The list before the write, then the polls.
   const calls = fake.requestsTo(LIST_VERSIONS_PATH).length;
   const expectedCalls = 1 + schedule.reads;
-  const endedMs = endedAt - createdAt;
+  const endedMs = endedAt - writtenAt;
   const targetMs = seconds * 1000 + schedule.interval + POLL_SLACK_MS;
   return { seconds, endedMs, targetMs, calls, expectedCalls, ok: endedMs <= targetMs && calls <= expectedCalls };
 }
 
-/** The polling cost: true when every N meets both targets. */
-async function pollingCost(): Promise<boolean> {
+/** The polling cost of one waiting action: true when every N meets both targets. */
+async function pollingCost(wait: Waiting, what: string): Promise<boolean> {
   const rows: Polled[] = [];
-  for (const seconds of normalAfter) rows.push(await polled(seconds));
+  for (const seconds of normalAfter) rows.push(await polled(wait, seconds));
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   console.log(
-    `Polling cost: ${relative(ROOT, args['deploy-bundle'])}, a version normal N s after its create; ` +
+    `Polling cost: ${relative(ROOT, wait.entry)}, ${what} N s after its write; ` +
       `target: the step ends within one poll interval (+ ${s(POLL_SLACK_MS)}) of that moment, ` +
-      `with no more getcsversionlist calls (the list before the create, then the polls) than SPEC §2's schedule makes\n`,
+      `with no more getcsversionlist calls (the list before the write, then the polls) than SPEC §2's schedule makes\n`,
   );
   const table: string[][] = [
     ['N', 'ended after', 'target', 'calls', 'expected max', ''],
@@ -244,7 +283,11 @@ try {
   const results: boolean[] = [];
   if (sections.startup) results.push(await startupBudget());
   if (sections.startup && sections.polling) console.log('');
-  if (sections.polling) results.push(await pollingCost());
+  if (sections.polling) {
+    results.push(await pollingCost(WAITS.deploy, 'a version normal'));
+    console.log('');
+    results.push(await pollingCost(WAITS.release, 'a release the version list shows'));
+  }
   if (results.includes(false)) process.exitCode = 1;
 } finally {
   await fake.close();

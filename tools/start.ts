@@ -1,12 +1,13 @@
 /**
  * `npm start`: runs the bundled actions as a runner would and shows each step's log, its
- * outputs and its job summary. With no credentials in the environment it plays a
- * pull-request preview's life against the embedded fake WeChat API: create, create again
- * (a second push: the service is found), deploy, delete. With INPUT_ACCESS_TOKEN (or
- * INPUT_COMPONENT_APPID …) set, it runs one action (START_ACTION: create, delete or
- * deploy; create by default) with every INPUT_* variable, against the API they name.
+ * outputs, its job summary and what the fake WeChat API received. With no credentials in
+ * the environment it plays, against the embedded fake, a pull-request preview's life
+ * (create, create again, deploy, delete, then a scheduled prune) and a release's (deploy
+ * without traffic, a canary, the promotion, a rollback). With INPUT_ACCESS_TOKEN (or
+ * INPUT_COMPONENT_APPID …) set, it runs one action (START_ACTION, create by default) with
+ * every INPUT_* variable, against the API they name.
  */
-import { startFakeWeChat, type FakeWeChat } from './fake-wechat.ts';
+import { startFakeWeChat } from './fake-wechat.ts';
 import { ACTIONS, actionDefaults, renderLog, runAction, type ActionName, type ActionRun } from './run-action.ts';
 
 const realInputs = Object.fromEntries(
@@ -39,57 +40,58 @@ function show(title: string, run: ActionRun): void {
   console.log(`\nExit code ${run.exitCode} in ${Math.round(run.durationMs)} ms`);
 }
 
-/** What the fake received, with the token blanked: the requests WeChat would have seen. */
-function received(fake: FakeWeChat, from: number): void {
-  console.log('\nWhat the fake WeChat API received:');
-  for (const request of fake.requests.slice(from)) {
-    const query = Object.keys(request.query)
-      .map((name) => `${name}=***`)
-      .join('&');
-    console.log(`  ${request.method} ${request.path}${query !== '' ? `?${query}` : ''} ${request.body}`);
-  }
-}
-
 let exitCode = 0;
 if (real) {
-  const action = (process.env['START_ACTION'] ?? 'create') as ActionName;
-  if (!ACTIONS.includes(action)) throw new Error(`START_ACTION must be one of ${ACTIONS.join(', ')}`);
-  const api = realInputs['api_base_url'] || actionDefaults(action)['api_base_url'];
-  const run = await runAction({ action, inputs: realInputs, env: passThrough });
-  show(`${action}: dist/${action}/index.js against the WeChat API at ${api} (inputs from INPUT_* variables)`, run);
+  const action = process.env['START_ACTION'] ?? 'create';
+  if (!(ACTIONS as readonly string[]).includes(action)) {
+    console.error(`npm start: START_ACTION ${JSON.stringify(action)} is not an action: give one of ${ACTIONS.join(', ')}`);
+    process.exit(2);
+  }
+  const name = action as ActionName;
+  const api = realInputs['api_base_url'] || actionDefaults(name)['api_base_url'];
+  const run = await runAction({ action: name, inputs: realInputs, env: passThrough });
+  show(`${name}: dist/${name}/index.js against the WeChat API at ${api} (inputs from INPUT_* variables)`, run);
   exitCode = run.exitCode ?? 1;
 } else {
-  const fake = await startFakeWeChat();
-  // A version builds for two reads before it runs: the deploy waits one poll interval.
+  // What the fake receives, one line a request with its secrets blanked, shown after each step.
+  const received: string[] = [];
+  const fake = await startFakeWeChat({ log: (line) => received.push(line) });
+  // A version builds for two reads before it runs: each deploy waits one poll interval.
   fake.versionLifecycle = [{ status: 'building', reads: 1 }, { status: 'normal' }];
-  console.log(`No INPUT_ACCESS_TOKEN in the environment: a pull-request preview's life against the fake WeChat API at ${fake.url}.`);
-  console.log('Demo inputs, no credentials; nothing leaves this machine.');
-  const common = {
-    access_token: [...fake.tokens][0] ?? '',
-    env_id: 'test-6gxk23no5605e14f',
-    service_name: 'pr-42',
-    api_base_url: fake.url,
-  };
+  console.log(`Demo: a pull-request preview's life, then a release's, against the fake WeChat API at ${fake.url}.`);
+  console.log(
+    'Demo inputs, no credentials; nothing leaves this machine. (With INPUT_ACCESS_TOKEN and the other INPUT_* set, npm start runs one action against the API they name.)',
+  );
+  const env = 'test-6gxk23no5605e14f';
+  const common = { access_token: [...fake.tokens][0] ?? '', env_id: env, api_base_url: fake.url };
+  const preview = { ...common, service_name: 'pr-42' };
+  const app = { ...common, service_name: 'app' };
+  // Previews whose pull requests closed without a clean-up, and one whose pull request is still open.
+  for (const stale of ['pr-7', 'pr-8', 'pr-9']) fake.addService(env, stale, [{ version_name: `${stale}-001`, flow_ratio: 100 }]);
+  const image = (tag: string) => `ccr.ccs.tencentyun.com/our-org/app:${tag}`;
   const steps: [string, ActionName, Record<string, string>][] = [
-    ['1. create (pull request opened)', 'create', { ...common, is_public: 'true', remark: 'preview for pull request 42' }],
+    ['1. create (pull request 42 opened)', 'create', { ...preview, is_public: 'true', remark: 'preview for pull request 42' }],
     [
       '2. create again (a new push: the service is already there)',
       'create',
-      { ...common, is_public: 'true', remark: 'preview for pull request 42' },
+      { ...preview, is_public: 'true', remark: 'preview for pull request 42' },
     ],
-    [
-      '3. deploy the pull request’s image',
-      'deploy',
-      { ...common, image_url: 'ccr.ccs.tencentyun.com/our-org/app:pr-42', env_params: '{"NODE_ENV":"preview"}' },
-    ],
-    ['4. delete (pull request closed)', 'delete', common],
+    ['3. deploy the pull request’s image', 'deploy', { ...preview, image_url: image('pr-42'), env_params: '{"NODE_ENV":"preview"}' }],
+    ['4. delete (pull request 42 closed)', 'delete', preview],
+    ['5. prune (the schedule: pull request 9 is still open)', 'prune', { ...common, prefix: 'pr-', keep: 'pr-9' }],
+    ['6. create the release service', 'create', { ...app, is_public: 'true' }],
+    ['7. deploy v1.0.0 with all the traffic', 'deploy', { ...app, image_url: image('v1.0.0') }],
+    ['8. deploy v1.1.0 without traffic', 'deploy', { ...app, image_url: image('v1.1.0'), flow_ratio: '0', keep_versions: '3' }],
+    ['9. release v1.1.0 to 10 % (a canary)', 'release', { ...app, version: 'latest', flow_ratio: '10' }],
+    ['10. promote it to 100 %', 'release', { ...app, version: 'latest' }],
+    ['11. roll back (version: previous)', 'release', { ...app, version: 'previous' }],
   ];
   try {
     for (const [title, action, inputs] of steps) {
-      const from = fake.requests.length;
+      received.length = 0;
       const run = await runAction({ action, inputs });
       show(title, run);
-      received(fake, from);
+      console.log(`\nWhat the fake WeChat API received:\n${received.map((line) => `  ${line}`).join('\n')}`);
       if (run.exitCode !== 0) exitCode = run.exitCode ?? 1;
     }
   } finally {
