@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { redact } from '../src/redact.ts';
+import { redact, secretValues } from '../src/redact.ts';
 import type { Api } from '../src/client.ts';
 import type { Log } from '../src/log.ts';
 import type { FakeWeChat } from '../tools/fake-wechat.ts';
@@ -23,7 +23,7 @@ export function recordingLog(): RecordingLog {
   return {
     lines,
     hidden,
-    hide: (values) => void hidden.push(...values),
+    hide: (values) => void hidden.push(...values.flatMap(secretValues)),
     clean,
     info: as(''),
     error: as('error: '),

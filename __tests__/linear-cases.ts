@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { callWeChat } from '../src/client.ts';
 import { inert } from '../src/log.ts';
-import { excerpt, redact } from '../src/redact.ts';
+import { excerpt, redactor, secretForms, secretValues } from '../src/redact.ts';
 import {
   COMPONENT_TOKEN,
   CREATE_SERVICE,
@@ -22,6 +22,12 @@ import { recordingLog } from './fixtures.ts';
 
 const SIZE = 1_000_000;
 const fill = (unit: string) => unit.repeat(Math.ceil(SIZE / unit.length)).slice(0, SIZE);
+
+/** Secrets with every character an encoding changes: a quote, a backslash, %, spaces, non-ASCII, a line break. */
+const SECRETS = ['a-secret-of-some-length', 'p%w', 'p"a\\ss\nw0rd-line2', `pässwörd <&> "x" %20 +y'z`, '\\\\server\\share %25 \u2028'];
+const FORMS = secretForms(SECRETS.flatMap(secretValues));
+// The longest form: four encodings deep, each one longer than the one before.
+const DEEPEST = FORMS.reduce((longest, form) => (form.length > longest.length ? form : longest));
 
 export const SHAPES: Record<string, string> = {
   'white space': fill(' '),
@@ -44,10 +50,29 @@ export const SHAPES: Record<string, string> = {
   'control characters': fill('\u0000\u001b\u2028'),
   'command markers': fill('::##['),
   letters: fill('a'),
+  'backslashes before a quote': fill('\\\\\\\\\\\\\\\\"'),
+  'escaped escapes': fill('\\\\u00'),
+  'percent-encoded percent signs': fill('%25'),
+  'percent-encoded backslashes': fill('%5C'),
+  'HTML numeric entity starts': fill('&#'),
+  'HTML named entities': fill('&amp;'),
+  'access_token before a run of backslashes': `access_token${fill('\\')}`,
+  'access_token in JSON in JSON, repeated': fill('access_token\\\\\\":\\\\\\"'),
+  'access_token= before percent-encoded percent signs': `access_token=${fill('%25')}`,
+  "a secret's deepest form, cut short, repeated": fill(DEEPEST.slice(0, -1)),
+  "a secret's forms, each repeated": fill(FORMS.join(' ')),
+  // A token answer names every value after a token key as a secret to hide, each with its forms.
+  'a token value that every encoding changes': `token=${fill('%\\é+')}`,
+  'many such token values': Array.from({ length: SIZE / 10 }, (_, i) => `token=%\\é+${i}`)
+    .join(' ')
+    .slice(0, SIZE),
+  // Thousands of values that differ only in their last character: one node of the trie with thousands of children.
+  'many token values with one start': Array.from({ length: SIZE / 10 }, (_, i) => `token=abc${String.fromCharCode(0x4e00 + (i % 20_000))}`)
+    .join(' ')
+    .slice(0, SIZE),
 };
 
-const SECRETS = ['a-secret-of-some-length', 'p%w'];
-const clean = (text: string) => redact(text, SECRETS);
+const clean = redactor(FORMS);
 const answering = (text: string) => async () => ({ status: 200, statusText: 'OK', contentEncoding: '', text });
 /** A whole answer as callWeChat reads it: JSON.parse, the schema, the token scan, the excerpt and the debug line. */
 const read = (call: typeof LIST_SERVICES | typeof COMPONENT_TOKEN, body: string) =>

@@ -68,6 +68,17 @@ describe('createLog', () => {
     expect(written).toEqual(['::add-mask::repeated-secret\n', '::add-mask::another-secret\n']);
   });
 
+  it('masks a secret in every form from the moment it is hidden, and those hidden before it still', () => {
+    capture();
+    const log = createLog();
+    const json = (text: string) => JSON.stringify(text).slice(1, -1);
+    const quotedTwice = (text: string) => json(json(text));
+    log.hide(['first"secret']);
+    expect(log.clean(`a ${quotedTwice('first"secret')} b second\\secret`)).toBe('a *** b second\\secret');
+    log.hide(['second\\secret']);
+    expect(log.clean(`a ${quotedTwice('first"secret')} b ${encodeURIComponent(quotedTwice('second\\secret'))}`)).toBe('a *** b ***');
+  });
+
   it('cleans text for outputs without escaping it', () => {
     capture();
     const log = createLog();

@@ -5,9 +5,9 @@
  * from src/redact.ts.
  */
 import * as fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLog } from '../src/log.ts';
-import { cut, excerpt, redact, secretValues, valuesAfter } from '../src/redact.ts';
+import { cut, excerpt, redact, redactor, secretForms, secretValues, valuesAfter } from '../src/redact.ts';
 import { describeFailure, CREATE_SERVICE, outcomeOf } from '../src/wechat.ts';
 
 describe('redact', () => {
@@ -34,6 +34,16 @@ describe('redact', () => {
     ['an HTML link', '<a href="/x?a=1&amp;access_token=unknown-token&amp;b=2">', '<a href="/x?a=1&amp;access_token=***&amp;b=2">'],
     ['JSON', '{"access_token": "unknown-token", "x": 1}', '{"access_token": "***", "x": 1}'],
     ['escaped JSON', '{\\"component_access_token\\":\\"unknown-token\\"}', '{\\"component_access_token\\":\\"***\\"}'],
+    [
+      "JSON quoted in errmsg, in the answer's JSON",
+      String.raw`{"errmsg":"bad request {\\\"access_token\\\":\\\"unknown-token\\\"}"}`,
+      String.raw`{"errmsg":"bad request {\\\"access_token\\\":\\\"***\\\"}"}`,
+    ],
+    [
+      'a query encoded four times',
+      'a?b=%2525253Faccess_token%2525253Dunknown-token%25252526y',
+      'a?b=%2525253Faccess_token%2525253D***%25252526y',
+    ],
     ['any case', 'X?ACCESS_TOKEN=unknown-token', 'X?ACCESS_TOKEN=***'],
   ])('blanks an access_token it was not told about, in %s', (_, text, clean) => {
     expect(redact(text, [])).toBe(clean);
@@ -49,6 +59,102 @@ describe('redact', () => {
 
   it('replaces a longer secret before a shorter one it contains', () => {
     expect(redact('token-123456', ['123', 'token-123456'])).toBe('***');
+  });
+
+  it('masks overlapping occurrences as one, and occurrences side by side each', () => {
+    expect(redact('ababab', ['abab'])).toBe('***');
+    expect(redact('x-abcd-y', ['abc', 'bcd'])).toBe('x-***-y');
+    expect(redact('abab', ['ab'])).toBe('******');
+  });
+
+  it('finds a secret that ends inside the beginning of a longer one: the second line of a secret after a short first line', () => {
+    expect(redact('xabcy', ['abcd', 'bc'])).toBe('xa***y');
+    expect(redact('xy\nefgh!', secretValues('xy\nefgh  '))).toBe('xy\n***!');
+  });
+
+  it('hides a secret with a lone surrogate (JSON.parse makes one of \\ud800) without throwing', () => {
+    expect(redact('a \ud800abcd b', ['\ud800abcd'])).toBe('a *** b');
+  });
+});
+
+describe('a secret quoted inside errmsg, inside the answer (issue 17)', () => {
+  // A registry password with a quote, a backslash and a line break: `p"a\ss` and `w0rd-line2`.
+  const password = 'p"a\\ss\nw0rd-line2';
+  const request = JSON.stringify({ image_secret_info: { registry_server: 'ccr.ccs.tencentyun.com', user_name: 'u', password } });
+  // WeChat quotes the request as a JSON string in errmsg; the answer is JSON again: the body escapes it three times.
+  const body = JSON.stringify({ errcode: 40097, errmsg: `invalid args: request ${JSON.stringify(request)} rid: 1-2-3` });
+
+  it('is blanked in the body as it came, escaped three times', () => {
+    expect(body).toContain(String.raw`\\\"password\\\":\\\"p\\\\\\\"a\\\\\\\\ss\\\\nw0rd-line2\\\"`);
+    expect(redact(body, secretValues(password))).toBe(
+      String.raw`{"errcode":40097,"errmsg":"invalid args: request \"{\\\"image_secret_info\\\":{\\\"registry_server\\\":\\\"ccr.ccs.tencentyun.com\\\",\\\"user_name\\\":\\\"u\\\",\\\"password\\\":\\\"***\\\"}}\" rid: 1-2-3"}`,
+    );
+  });
+
+  it('and in errmsg as the answer parses, escaped twice', () => {
+    const errmsg = (JSON.parse(body) as { errmsg: string }).errmsg;
+    expect(redact(errmsg, secretValues(password))).toBe(
+      String.raw`invalid args: request "{\"image_secret_info\":{\"registry_server\":\"ccr.ccs.tencentyun.com\",\"user_name\":\"u\",\"password\":\"***\"}}" rid: 1-2-3`,
+    );
+  });
+
+  it('line by line, each line in the same encoding as the value around it', () => {
+    const apart = JSON.stringify({ errmsg: JSON.stringify(JSON.stringify({ user_name: 'p"a\\ss', hint: 'w0rd-line2' })) });
+    expect(apart).toContain(String.raw`p\\\\\\\"a\\\\\\\\ss`);
+    expect(redact(apart, secretValues(password))).toBe(
+      String.raw`{"errmsg":"\"{\\\"user_name\\\":\\\"***\\\",\\\"hint\\\":\\\"***\\\"}\""}`,
+    );
+  });
+
+  describe('and in the debug line of the answer, as client.ts writes it', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it('shows the body with the password blanked', () => {
+      const written: string[] = [];
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+      const log = createLog();
+      log.hide([password]);
+      log.debug(`createcloudbaserunserverversion answer: HTTP 200 ${excerpt(body, log.clean, 4000)}`);
+      expect(written.at(-1)).toBe(`::debug::createcloudbaserunserverversion answer: HTTP 200 "${redact(body, secretValues(password))}"\n`);
+      expect(written.at(-1)).not.toContain('w0rd');
+    });
+  });
+});
+
+describe('secretForms', () => {
+  const json = (text: string) => JSON.stringify(text).slice(1, -1);
+  const nested = (text: string, depth: number): string => (depth === 0 ? text : nested(json(text), depth - 1));
+
+  it('looks four levels deep: the three of issue 17, and one more wrapping on the way', () => {
+    const secret = '"x\\y';
+    for (const depth of [1, 2, 3, 4]) expect(redact(`<${nested(secret, depth)}>`, [secret])).toBe('<***>');
+    expect(secretForms([secret])).not.toContain(nested(secret, 5));
+  });
+
+  it("mixes the encodings in any order: JSON in a URL, a URL in JSON, Python's JSON in JSON, Go's in a URL, JSON in a page in a form", () => {
+    const secret = 'p"w 1&é';
+    const chains = [
+      encodeURIComponent(json(secret)).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+      json(encodeURIComponent(secret)),
+      json(json(secret).replace(/[^\u0000-\u007e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)),
+      encodeURIComponent(json(secret).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)),
+      new URLSearchParams({ s: json(secret).replace(/&/g, '&amp;').replace(/"/g, '&quot;') }).toString().slice(2),
+    ];
+    for (const form of chains) expect(redact(`(${form})`, [secret])).toBe('(***)');
+  });
+
+  it('keeps the forms of the secrets hidden together within 2¹⁸ characters, a level at a time for all of them', () => {
+    const [long, short] = ['"'.repeat(10_000), 'p"w\\1'];
+    const forms = secretForms([long, short]);
+    expect(forms).toEqual(expect.arrayContaining([long, short, json(long), json(short)]));
+    expect(forms).not.toContain(json(json(short)));
+    expect(forms.reduce((total, form) => total + form.length, 0)).toBeLessThanOrEqual(1 << 18);
+    expect(secretForms(['x'.repeat(2_000_000)])).toEqual(['x'.repeat(2_000_000)]);
+  });
+
+  it('has none for an empty secret, and is what redactor masks', () => {
+    expect(secretForms([''])).toEqual([]);
+    expect(redactor(secretForms(['a b']))('a b a%20b a+b')).toBe('*** *** ***');
   });
 });
 

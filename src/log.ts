@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { redact, secretValues } from './redact.ts';
+import { redactor, secretForms, secretValues } from './redact.ts';
 
 /** What the action prints, and the secrets it must never print. */
 export interface Log {
@@ -21,19 +21,24 @@ export interface Log {
 }
 
 export function createLog(): Log {
-  const secrets: string[] = [];
-  const clean = (text: string) => redact(text, secrets);
+  const secrets = new Set<string>();
+  // The forms of each secret are worked out once, when it is hidden; each line is then read once.
+  const forms: string[] = [];
+  let clean = redactor(forms);
   // Redact first: inert() rewrites characters a secret may contain.
   const shown = (line: string) => inert(clean(line));
   return {
     hide(values) {
-      for (const value of values.flatMap(secretValues)) {
-        if (secrets.includes(value)) continue;
+      const fresh = [...new Set(values.flatMap(secretValues))].filter((value) => !secrets.has(value));
+      if (fresh.length === 0) return;
+      for (const value of fresh) {
         core.setSecret(value);
-        secrets.push(value);
+        secrets.add(value);
       }
+      for (const form of secretForms(fresh)) forms.push(form);
+      clean = redactor(forms);
     },
-    clean,
+    clean: (text) => clean(text),
     info: (line) => core.info(shown(line)),
     error: (line) => core.error(shown(line)),
     warning: (line) => core.warning(shown(line)),
