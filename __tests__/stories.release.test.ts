@@ -415,7 +415,7 @@ describe('release', () => {
     expect(fake.requests).toEqual([]);
     expect(errors(run)).toEqual([
       'version: "two words" is not a version: give a version name (e.g. app-007), latest or previous',
-      'flow_ratio: must be a whole number from 1 to 100',
+      'flow_ratio: "0" is not a whole number from 1 to 100',
       '2 invalid inputs (see the errors above); nothing was sent to WeChat',
     ]);
   });

@@ -1769,7 +1769,7 @@ describe('every action', () => {
     expect(fake.requests).toEqual([]);
     expect(errors(run)).toEqual([
       'service_name: "PR_42" is not a valid service name: use lowercase letters, digits and -, starting with a letter, at most 20 characters, e.g. "pr-42"',
-      'if_missing: must be skip (succeed when the service is already gone) or fail',
+      'if_missing: "maybe" is not skip (succeed when the service is already gone) or fail',
       '2 invalid inputs (see the errors above); nothing was sent to WeChat',
     ]);
     expect(run.outputs).toStrictEqual({

@@ -3,7 +3,7 @@ import { CallFailed } from './errors.ts';
 import { DEPLOY_INPUTS, type DeployInputs } from './inputs.ts';
 import type { Log } from './log.ts';
 import { answered, type Report } from './outputs.ts';
-import { findService, listVersions, newestFirst, shareOf } from './services.ts';
+import { listVersions, newestFirst, requireService, shareOf } from './services.ts';
 import { perform, type Action } from './step.ts';
 import { connect, showTokenRequest } from './token.ts';
 import { waitUntil } from './wait.ts';
@@ -44,11 +44,7 @@ export async function run(): Promise<void> {
     }
 
     const api = await connect(inputs, log, 'nothing was deployed');
-    const lookup = await findService(api, envId, serviceName);
-    if (!lookup.exists) {
-      answered(report, lookup.outcome);
-      throw new CallFailed(`deploy: service "${serviceName}" does not exist in environment "${envId}": run the create action first`);
-    }
+    await requireService(api, envId, serviceName, DEPLOY.short, 'run the create action first');
     const listed = new Set((await listVersions(api, envId, serviceName)).map((version) => version.version_name));
     const version = new Version(inputs, listed);
 

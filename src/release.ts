@@ -3,7 +3,7 @@ import { CallFailed } from './errors.ts';
 import { RELEASE_INPUTS, type ReleaseInputs } from './inputs.ts';
 import type { Log } from './log.ts';
 import { answered, type Report } from './outputs.ts';
-import { findService, listVersions, newestFirst, shareOf } from './services.ts';
+import { listVersions, newestFirst, requireService, shareOf } from './services.ts';
 import { perform, type Action } from './step.ts';
 import { connect, showTokenRequest } from './token.ts';
 import { waitUntil } from './wait.ts';
@@ -48,13 +48,7 @@ export async function run(): Promise<void> {
     }
 
     const api = await connect(inputs, log, 'no traffic was changed');
-    const lookup = await findService(api, envId, serviceName);
-    if (!lookup.exists) {
-      answered(report, lookup.outcome);
-      throw new CallFailed(
-        `release: service "${serviceName}" does not exist in environment "${envId}": run the create and deploy actions first`,
-      );
-    }
+    await requireService(api, envId, serviceName, RELEASE.short, 'run the create and deploy actions first');
     const before = (await listVersions(api, envId, serviceName)).sort(newestFirst);
     const traffic = new Traffic(report, before);
     const target = chosen(before, own.version, serviceName);

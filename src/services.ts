@@ -27,31 +27,37 @@ export interface Lookup {
 
 /** Whether `serviceName` is listed in `envId`: page until found, an empty page, or `total` items. */
 export async function findService(api: Api, envId: string, serviceName: string): Promise<Lookup> {
-  let exists = false;
-  const outcome = await pageThrough(
-    api,
-    LIST_SERVICES,
-    (offset) => listServicesBody(envId, offset),
-    (answer) => {
-      const page = answer.cslist ?? [];
-      exists = page.some((service) => service.server_name === serviceName);
-      return { items: page.length, total: answer.total, done: exists };
-    },
-  );
-  return { exists, outcome };
+  const { names, outcome } = await readServices(api, envId, (name) => name === serviceName);
+  return { exists: names.includes(serviceName), outcome };
+}
+
+/**
+ * SPEC §2: deploy and release need the service. Absent, the step fails with a line that
+ * starts with the action's name (`who`) and carries the lookup's answer as its outputs.
+ */
+export async function requireService(api: Api, envId: string, serviceName: string, who: string, remedy: string): Promise<void> {
+  const lookup = await findService(api, envId, serviceName);
+  if (!lookup.exists) {
+    throw new CallFailed(`${who}: service "${serviceName}" does not exist in environment "${envId}": ${remedy}`, lookup.outcome);
+  }
 }
 
 /** Every service of `envId` by name, all pages read, and the answer of the last page (prune). */
-export async function listServices(api: Api, envId: string): Promise<{ names: string[]; outcome: Outcome }> {
+export function listServices(api: Api, envId: string): Promise<{ names: string[]; outcome: Outcome }> {
+  return readServices(api, envId);
+}
+
+/** The services' names page by page, until one is `wanted`, a page comes back empty, or `total` are read. */
+async function readServices(api: Api, envId: string, wanted: (name: string) => boolean = () => false) {
   const names: string[] = [];
   const outcome = await pageThrough(
     api,
     LIST_SERVICES,
     (offset) => listServicesBody(envId, offset),
     (answer) => {
-      const page = answer.cslist ?? [];
-      names.push(...page.map((service) => service.server_name));
-      return { items: page.length, total: answer.total, done: false };
+      const page = (answer.cslist ?? []).map((service) => service.server_name);
+      names.push(...page);
+      return { items: page.length, total: answer.total, done: page.some(wanted) };
     },
   );
   return { names, outcome };
