@@ -15,6 +15,27 @@ import { ERRCODES } from '../src/wechat.ts';
 import { ACTIONS, actionDefaults, actionMetadata, bundleOf, ROOT, type ActionName } from '../tools/run-action.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The text of one `## ` section of the README, without its heading. */
+const section = (heading: string) => readme.split(`\n## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
+
+/** The rows of a section's input tables (`| input | required | default | meaning |`) and output tables (`| output | value |`), as cells, names unquoted. */
+function tablesIn(text: string): { inputs: string[][]; outputs: string[][] } {
+  const found: { inputs: string[][]; outputs: string[][] } = { inputs: [], outputs: [] };
+  let into: string[][] | undefined;
+  for (const line of text.split('\n')) {
+    const cells = line.startsWith('|')
+      ? line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim())
+      : undefined;
+    if (cells === undefined) into = undefined;
+    else if (cells.join('|') === 'input|required|default|meaning') into = found.inputs;
+    else if (cells.join('|') === 'output|value') into = found.outputs;
+    else if (into !== undefined && !/^-+$/.test(cells[0] ?? '')) into.push([(cells[0] ?? '').replace(/^`(.*)`$/, '$1'), ...cells.slice(1)]);
+  }
+  return found;
+}
 const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   type: string;
   dependencies: Record<string, string>;
@@ -139,7 +160,7 @@ describe.each(ACTIONS)('%s/action.yml', (action) => {
       max_attempts: '3',
       dry_run: 'false',
     });
-    const required = { access_token: 't', env_id: 'e', service_name: 's', is_public: 'true', image_url: 'i' };
+    const required = { access_token: 't', env_id: 'e', service_name: 's', is_public: 'true', image_url: 'i', prefix: 'pr-' };
     const withDefaults: Record<string, string> = { ...actionDefaults(action), ...required };
     const fromYaml = spec.code.parse(readRawInputs(spec.code.names, (name) => withDefaults[name] ?? ''));
     const fromCode = spec.code.parse(readRawInputs(spec.code.names, (name) => required[name as keyof typeof required] ?? ''));
@@ -166,9 +187,10 @@ describe('package.json', () => {
 });
 
 describe('README', () => {
-  it('gives the two quick-start commands', () => {
-    expect(readme).toContain('npm ci && npm start');
-    expect(readme).toContain('npm ci && npm test');
+  it('gives the two quick-start commands, where it says how to try the actions locally', () => {
+    expect(section('Trying it locally')).toContain('npm ci && npm start');
+    expect(section('Trying it locally')).toContain('npm ci && npm test');
+    expect(section('Trying it locally')).toContain('[CONTRIBUTING.md](CONTRIBUTING.md)');
   });
 
   it('documents every input and output in a table row', () => {
@@ -179,58 +201,146 @@ describe('README', () => {
     for (const code of Object.keys(ERRCODES)) expect(readme).toMatch(new RegExp(`^\\| \`${code}\` \\|`, 'm'));
   });
 
-  const section = (heading: string) => readme.split(`\n## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
-
-  it.each([
-    ['create', 'The create action'],
-    ['deploy', 'The deploy action'],
-    ['delete', 'The delete action'],
-  ] as const)('has a section for the %s action with its own inputs and outputs in table rows', (action, heading) => {
-    const text = section(heading);
-    expect(text).toContain(
-      action === 'create' ? '`uses: our-org/create-cloudbase-service@v1`' : `\`uses: our-org/create-cloudbase-service/${action}@v1\``,
-    );
-    const own = (names: string[], common: string[]) => (action === 'create' ? names : names.filter((name) => !common.includes(name)));
-    for (const name of own(SPEC[action].inputs, [...COMMON_LEADING, ...COMMON_TRAILING]))
-      expect(text).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
-    for (const name of own(SPEC[action].outputs, COMMON_OUTPUTS)) expect(text).toMatch(new RegExp(`^\\| \`${name}\``, 'm'));
+  it.each(ACTIONS)('has a section for the %s action that says how to use it', (action) => {
+    const uses = action === 'create' ? 'our-org/create-cloudbase-service@v1' : `our-org/create-cloudbase-service/${action}@v1`;
+    expect(section(`The ${action} action`)).toContain(`\`uses: ${uses}\``);
   });
 
-  it('says where the actions run, and what a pull-request workflow on a self-hosted runner risks', () => {
+  // The shared inputs and outputs are in one section, each action's own in its section; together
+  // they are exactly its action.yml: every input with its required flag and its default, every output.
+  it.each(ACTIONS)('its tables are the %s action.yml, input by input and output by output', (action) => {
+    const metadata = actionMetadata(action);
+    const shared = tablesIn(section('Inputs and outputs of every action'));
+    const own = tablesIn(section(`The ${action} action`));
+    // service_name is every action's but prune's: the shared table says so.
+    const notPrune = (row: string[]) => action !== 'prune' || row[0] !== 'service_name';
+    const inputs = [...shared.inputs.filter(notPrune), ...own.inputs];
+    const outputs = [...shared.outputs.filter(notPrune), ...own.outputs].map(([name]) => name);
+    const byName = (a: string[], b: string[]) => String(a[0]).localeCompare(String(b[0]));
+    expect(inputs.map((row) => row.slice(0, 3)).sort(byName)).toEqual(
+      Object.entries(metadata.inputs)
+        .map(([name, input]) => [name, input.required === true ? 'yes' : 'no', input.default === undefined ? '' : `\`${input.default}\``])
+        .sort(byName),
+    );
+    expect(outputs.sort()).toEqual(Object.keys(metadata.outputs).sort());
+    expect(shared.inputs.length + shared.outputs.length).toBeGreaterThan(10);
+  });
+
+  it('says that our-org is a placeholder, and pins @v1 without naming a release that does not exist', () => {
+    const top = readme.slice(0, readme.indexOf('\n## '));
+    expect(top).toContain('`our-org` is a placeholder');
+    expect(top).toContain('No release exists yet');
+    expect(readme).not.toMatch(/# v\d+\.\d+\.\d+|@v\d+\.\d+/);
+  });
+
+  it('says what a runner needs, and what to set up first', () => {
     const text = section('Before you start');
     for (const fact of [
       'node24',
       '2.327.1',
-      '61004',
-      'self-hosted runner',
-      'fixed egress IP',
-      'fork',
-      'require approval',
-      'private repositories',
+      'token service',
+      'IP whitelist',
+      'component-token.sh',
       "Dependabot's pull requests get no secrets",
     ]) {
       expect(text).toContain(fact);
     }
   });
 
-  it('explains tokens as platforms hold them (SPEC §1.6)', () => {
-    const text = section('Tokens in practice');
-    for (const fact of ['2 hours', 'every 10 minutes', 'about 5 minutes later', 'token service', '::add-mask::', 'component_verify_ticket'])
+  it('explains tokens as platforms hold them, and the shared token step', () => {
+    const text = section('Tokens');
+    for (const fact of [
+      '2 hours',
+      'every 10 minutes',
+      'about 5 minutes later',
+      'token service',
+      '::add-mask::',
+      'component_verify_ticket',
+      'examples/component-token.sh',
+      'set -euo pipefail',
+    ]) {
+      expect(text).toContain(fact);
+    }
+  });
+
+  it('says where the actions run: the IP whitelist, a self-hosted runner or a proxy', () => {
+    const text = section('Running behind a fixed IP');
+    for (const fact of [
+      '61004',
+      'GitHub-hosted runners change IP',
+      'self-hosted runner',
+      'fixed egress IP',
+      'HTTPS_PROXY',
+      'NODE_EXTRA_CA_CERTS',
+    ]) {
+      expect(text).toContain(fact);
+    }
+  });
+
+  it('says what a team can do about forks, and that the example gives them no preview', () => {
+    const text = section('Pull requests from forks');
+    for (const fact of ['require approval', 'pull_request_target', 'private repositories', 'forks get no preview'])
       expect(text).toContain(fact);
   });
 
-  it('says what the development machine needs, and where Node 24 comes from', () => {
-    expect(readme).toContain('Node ≥ 20 with npm ≥ 10 (`engines` in package.json)');
-    expect(readme).toContain('the `node` dev dependency installs');
+  it('says how a mini program reaches a preview, and that WeChat gives no domain', () => {
+    const text = section('Reaching a preview');
+    for (const fact of ['wx.cloud.callContainer', 'X-WX-SERVICE', "no call that returns a service's domain", 'CloudBase console']) {
+      expect(text).toContain(fact);
+    }
+  });
+
+  it("says how a canary and a rollback work with WeChat's calls, and what they cannot do", () => {
+    const text = section('A release: canary, promote, rollback');
+    for (const fact of [
+      'releasecloudbaserunversion',
+      'setcspropotion',
+      'exactly two',
+      'version: previous',
+      'header',
+      'URL parameter',
+      'Tencent Cloud',
+    ]) {
+      expect(text).toContain(fact);
+    }
+  });
+
+  it('troubleshoots the failures that are not errcodes: the quota, failed versions, deadlines, cancellation', () => {
+    const text = section('Troubleshooting');
+    for (const fact of [
+      'LimitExceeded',
+      'prune action',
+      'build_fail',
+      'deploy_fail',
+      'wait_timeout_seconds',
+      'cancelled',
+      'api_base_url',
+    ]) {
+      expect(text).toContain(fact);
+    }
   });
 
   it('documents debug logging', () => {
     expect(section('Debug logging')).toContain('ACTIONS_STEP_DEBUG');
   });
+});
 
-  it('explains the IP whitelist for GitHub-hosted runners', () => {
-    expect(readme).toMatch(/61004/);
-    expect(readme).toMatch(/self-hosted runner/);
+describe('the Marketplace listing', () => {
+  // The Marketplace lists the top-level action.yml only: it must speak of the suite.
+  const metadata = actionMetadata('create');
+
+  it('names the suite, and says that this action is create, under the 125 characters the Marketplace shows', () => {
+    expect(metadata.name).not.toMatch(/^create/i);
+    expect(metadata.name).toMatch(/CloudBase Run/);
+    for (const action of ACTIONS) expect(metadata.description).toContain(action);
+    expect(metadata.description).toContain('create (this one)');
+    expect(metadata.description.length).toBeLessThan(125);
+  });
+
+  it('package.json describes the suite the same way', () => {
+    const description = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { description: string }).description;
+    for (const action of ACTIONS) expect(description).toContain(action);
+    expect(description).toContain('CloudBase Run');
   });
 });
 

@@ -2,9 +2,9 @@
  * The repository's habits: Dependabot, CodeQL, the Node version, pinned actions, and the
  * contributor guide. (What each workflow does is linted in workflows.test.ts.)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -176,6 +176,12 @@ describe('npm test', () => {
 });
 
 describe('CONTRIBUTING.md', () => {
+  it('says what the development machine needs, and where Node 24 comes from', () => {
+    const contributing = read('CONTRIBUTING.md');
+    expect(contributing).toContain('`engines` in package.json');
+    expect(contributing).toContain('the `node` dev dependency installs');
+  });
+
   it('says how to test, build and release', () => {
     const contributing = read('CONTRIBUTING.md');
     for (const command of ['npm ci', 'npm test', 'npm start', 'npm run build', 'npm run bench', 'npm run release']) {
@@ -183,5 +189,103 @@ describe('CONTRIBUTING.md', () => {
     }
     expect(contributing).toContain('git push origin main v');
     expect(contributing).toMatch(/^## Mutation testing$/m);
+  });
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens, a repeat numbered. */
+function anchorsOf(markdown: string): { headings: { level: number; text: string; anchor: string }[] } {
+  const seen = new Map<string, number>();
+  const headings: { level: number; text: string; anchor: string }[] = [];
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const match = fenced ? null : /^(#{1,6}) (.+)$/.exec(line);
+    if (!match) continue;
+    const text = (match[2] ?? '').trim();
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    headings.push({ level: match[1]?.length ?? 0, text, anchor: count === 0 ? base : `${base}-${count}` });
+  }
+  return { headings };
+}
+
+/** The Markdown links of a text outside code: [text](target), with inline code removed first. */
+function linksOf(markdown: string): string[] {
+  const prose = markdown.replace(/^```[\s\S]*?^```$/gm, '').replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1] ?? '');
+}
+
+const DOCUMENTS = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md', ...readdirSync(join(ROOT, 'docs')).map((name) => `docs/${name}`)];
+
+describe('the documents', () => {
+  it.each(['README.md', 'CONTRIBUTING.md'])(
+    '%s opens with a table of contents that lists every ## heading, in order, by its anchor',
+    (path) => {
+      const text = read(path);
+      const { headings } = anchorsOf(text);
+      const contents = text.split('\n## Contents\n')[1]?.split('\n## ')[0] ?? '';
+      const entries = [...contents.matchAll(/^- \[(.+)\]\(#([^)]+)\)$/gm)].map((match) => [match[1], match[2]]);
+      const sections = headings.filter((h) => h.level === 2 && h.text !== 'Contents');
+      expect(sections.length).toBeGreaterThan(5);
+      expect(entries).toEqual(sections.map((h) => [h.text, h.anchor]));
+      // The contents come first: nothing but the introduction before them.
+      expect(headings.findIndex((h) => h.text === 'Contents')).toBe(1);
+    },
+  );
+
+  it.each(DOCUMENTS)('%s links only to headings and files that exist in the repository', (path) => {
+    const links = linksOf(read(path));
+    for (const link of links.filter((l) => !/^https?:\/\//.test(l))) {
+      const [file = '', anchor] = link.split('#');
+      const target = file === '' ? path : join(dirname(path), file);
+      expect(existsSync(join(ROOT, target)), `${path}: ${link}`).toBe(true);
+      if (anchor !== undefined) {
+        const anchors = anchorsOf(read(target)).headings.map((h) => h.anchor);
+        expect(anchors, `${path}: ${link}`).toContain(anchor);
+      }
+    }
+  });
+
+  it('finds the links and anchors it checks: links outside code, anchors as GitHub makes them', () => {
+    expect(linksOf('[a](b.md#c) `[x](y)`\n```\n[p](q)\n```\n[d](#e)')).toEqual(['b.md#c', '#e']);
+    expect(
+      anchorsOf("## What WeChat's calls can do\n## A release: canary, `promote`\n## Tokens\n## Tokens").headings.map((h) => h.anchor),
+    ).toEqual(['what-wechats-calls-can-do', 'a-release-canary-promote', 'tokens', 'tokens-1']);
+    expect(linksOf(read('README.md')).length).toBeGreaterThan(20);
+  });
+
+  it.each(DOCUMENTS)('%s refers to nothing outside the repository as if it were in it: no "SPEC"', (path) => {
+    expect(read(path)).not.toMatch(/\bspec\b|spec\.md/i);
+  });
+
+  it('docs/wechat-api.md gives the WeChat facts with their sources: both generations of names, statuses, traffic, paging, tokens', () => {
+    const api = read('docs/wechat-api.md');
+    for (const fact of [
+      'establishcloudbaserunserver',
+      'getcslist',
+      'getcsversionlist',
+      'createcloudbaserunserverversion',
+      'deletecloudbaserunserverversion',
+      'delcontainerservice',
+      'releasecloudbaserunversion',
+      'setcspropotion',
+      'api_component_token',
+      '`server_name`',
+      '`env`',
+      'deploy_fail',
+      'build_fail',
+      'LimitExceeded',
+      'offset',
+      'about 5 minutes later',
+      'undocumented',
+    ]) {
+      expect(api).toContain(fact);
+    }
+    expect(api).toMatch(/^## Sources$/m);
+    expect(api).toContain('https://developers.weixin.qq.com/doc/oplatform/');
   });
 });
