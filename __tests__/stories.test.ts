@@ -69,6 +69,13 @@ const IMAGE = 'ccr.ccs.tencentyun.com/my-ns/my-app:1.2.3';
 const ES_PASSWORD = 'es-password-for-the-stories';
 const REGISTRY_PASSWORD = 'registry-password-for-the-stories';
 
+// SPEC §3: create's and deploy's summaries (and a notice on the run's page) say how a mini program reaches the service.
+const REACH_CALL = (service = SERVICE) => `wx.cloud.callContainer({ config: { env: '${ENV}' }, path: '/', header: { 'X-WX-SERVICE': '${service}' } })`;
+const REACH_ROW = (service = SERVICE): [string, string] => ['Reach it', html(REACH_CALL(service))];
+const REACH_NOTICE = (service = SERVICE) =>
+  `A mini program reaches the service with ${REACH_CALL(service)}. Its public domain, when it has one, is in the CloudBase console ` +
+  '(Cloud Run → the service → details): WeChat’s API gives none.';
+
 useStories({
   create: { run: runCreate, names: CREATE_INPUTS.names },
   delete: { run: runDelete, names: DELETE_INPUTS.names },
@@ -151,10 +158,12 @@ describe('create', () => {
         ['Service', `<code>${SERVICE}</code>`],
         ['Public access', 'true'],
         ['Existed before', 'false'],
+        REACH_ROW(),
         ['Result', 'created'],
         ['errcode', '0'],
         ['rid', `<code>${rid}</code>`],
       ]);
+      expect(commands(run, 'notice')).toEqual([REACH_NOTICE()]);
     });
 
     it('sends only the required fields when nothing else is given, is_public false as a boolean', async () => {
@@ -206,6 +215,7 @@ describe('create', () => {
         ['Service', `<code>${SERVICE}</code>`],
         ['Public access', 'true'],
         ['Existed before', 'true'],
+        REACH_ROW(),
         ['Result', 'already there: nothing created (if_exists: skip)'],
         ['errcode', '0'],
         ['rid', `<code>${ridOf(lookup)}</code>`],
@@ -254,6 +264,7 @@ describe('create', () => {
       ]);
       expect(rows(run).slice(3)).toEqual([
         ['Existed before', 'false'],
+        REACH_ROW(),
         ['Result', 'created'],
         ['errcode', ''],
         ['rid', ''],
@@ -311,8 +322,9 @@ describe('create', () => {
         'The create was refused with errcode -501000 (ResourceInUse): looking again whether the service is there.',
         SKIPPED,
       ]);
-      expect(rows(run).slice(3, 5)).toEqual([
+      expect(rows(run).slice(3, 6)).toEqual([
         ['Existed before', 'true'],
+        REACH_ROW(),
         ['Result', 'already there: nothing created (if_exists: skip)'],
       ]);
     });
@@ -578,6 +590,7 @@ describe('create', () => {
     expect(sent(issued).slice(1)).toStrictEqual([LOOKUP, CREATE]);
     expect(commands(run, 'notice')).toEqual([
       "Obtained a new component_access_token (masked). WeChat may end the previous token about 5 minutes later: if the platform's own backend uses it, pass access_token from the platform's token service instead.",
+      REACH_NOTICE(),
     ]);
     expect(run.stdout.indexOf(`::add-mask::${issued}`)).toBeGreaterThan(0);
     expect(run.stdout.indexOf(`::add-mask::${issued}`)).toBeLessThan(run.stdout.indexOf(LIST_SERVICES_PATH));
@@ -1127,6 +1140,8 @@ describe('deploy', () => {
     ['Version', version],
     ['Status', status],
     ['Took', took],
+    // Once deployed, how a mini program reaches it (SPEC §3).
+    ...(result.startsWith('deployed') || result.startsWith('version created') ? [REACH_ROW()] : []),
     ['Result', html(result)],
     ['errcode', answer.errcode],
     ['rid', answer.rid === '' ? '' : `<code>${answer.rid}</code>`],

@@ -134,6 +134,16 @@ describe('a deadline that holds', () => {
     expect(log.lines.filter((line) => line.startsWith('warning: '))).toEqual([]);
   });
 
+  it('the read at the deadline is not lost to a timer that fires a few milliseconds late', async () => {
+    const { api, trace, clock } = scriptedApi(['building'], { timeoutSeconds: 30, maxAttempts: 3 });
+    const late = api.sleep as (ms: number) => Promise<void>;
+    api.sleep = (ms) => late(ms + 7);
+    const started = clock();
+    await waitUntil(api, started, 5, 'the versions', (bounded) => listVersions(bounded, 'env', 'svc').then(() => false));
+    expect(trace.attempts.map((a) => a.start - started)).toEqual([0, 5007]);
+    expect(trace.attempts.at(-1)?.timeoutMs).toBe(LAST_READ_MS - 7);
+  });
+
   it('a poll that ends done ends the wait at once', async () => {
     const { api, clock } = scriptedApi(['building'], { timeoutSeconds: 30, maxAttempts: 3 });
     const started = clock();

@@ -27,6 +27,8 @@ export interface Api {
 
 /** The most an attempt started by the deadline may run past it: a wait ends within about a second of it. */
 export const LAST_READ_MS = 1000;
+/** How late a timer may fire (Node promises none): the read at the deadline is not lost to it. */
+const TIMER_SLACK_MS = 100;
 
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 10_000;
@@ -54,7 +56,8 @@ function attemptMs(api: Api, call: string): number {
   const timeout = api.timeoutSeconds * 1000;
   if (api.deadline === undefined) return timeout;
   const now = clockOf(api)();
-  if (now > api.deadline) throw new DeadlinePassed(call);
+  // The wait's last timer, set to end at the deadline, may fire a little late: its read still starts.
+  if (now > api.deadline + TIMER_SLACK_MS) throw new DeadlinePassed(call);
   return Math.min(timeout, api.deadline + LAST_READ_MS - now);
 }
 

@@ -2,7 +2,7 @@ import { showRequest, writeOnce, type Api, type ReadBack } from './client.ts';
 import { CallFailed } from './errors.ts';
 import { CREATE_INPUTS, type CreateInputs } from './inputs.ts';
 import type { Log } from './log.ts';
-import { answered } from './outputs.ts';
+import { answered, showHowToReach } from './outputs.ts';
 import { findService } from './services.ts';
 import { perform, type Action, type Step } from './step.ts';
 import { connect, showTokenRequest } from './token.ts';
@@ -11,6 +11,7 @@ import {
   createServiceBody,
   describeFailure,
   ERRCODES,
+  howToReach,
   isBusy,
   LIST_SERVICES,
   listServicesBody,
@@ -71,6 +72,7 @@ export async function run(): Promise<void> {
     report.pending = '';
     report.outputs['created'] = 'true';
     report.details.set('Existed before', 'false');
+    showHowToReach(report, log, howToReach(envId, serviceName));
     report.result = 'created';
   });
 }
@@ -129,6 +131,7 @@ function alreadyThere(inputs: CreateInputs, lookup: Outcome, { log, report }: St
   }
   report.result = 'already there: nothing created (if_exists: skip)';
   log.info(`Service "${serviceName}" already exists in environment "${envId}": nothing to create (if_exists: skip).`);
+  showHowToReach(report, log, howToReach(envId, serviceName));
 }
 
 /** Shows exactly what would be sent, with every secret replaced by ***. */

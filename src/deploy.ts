@@ -2,7 +2,7 @@ import { showRequest, writeOnce, type Api } from './client.ts';
 import { CallFailed } from './errors.ts';
 import { DEPLOY_INPUTS, type DeployInputs } from './inputs.ts';
 import type { Log } from './log.ts';
-import { answered, type Report } from './outputs.ts';
+import { answered, showHowToReach, type Report } from './outputs.ts';
 import { listVersions, newestFirst, requireService, shareOf } from './services.ts';
 import { perform, type Action } from './step.ts';
 import { connect, showTokenRequest } from './token.ts';
@@ -14,6 +14,7 @@ import {
   deleteVersionBody,
   describeFailure,
   hasFailed,
+  howToReach,
   VERSION_FAILURES,
   VERSION_RUNNING,
   type VersionItem,
@@ -101,6 +102,7 @@ export async function run(): Promise<void> {
       report.details.set('Traffic', 'none yet (flow_ratio 0): give it traffic with the release action');
     }
     if (own.wait && own.keep_versions > 0) await pruneVersions(api, inputs, version.name, report);
+    showHowToReach(report, log, howToReach(envId, serviceName));
     report.result = own.wait ? 'deployed: the version runs' : 'version created (not waited for)';
   });
 }

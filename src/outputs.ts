@@ -28,6 +28,12 @@ export function newReport(title: string, own: Record<string, string>, wholeEnvir
   return { title, outputs: { ...outputs, ...own }, details: new Map(), result: '', pending: '' };
 }
 
+/** The summary row and the notice (shown on the run's page) that say how a mini program reaches the service (create and deploy). */
+export function showHowToReach(report: Report, log: Log, reach: { summary: string; log: string }): void {
+  report.details.set('Reach it', reach.summary);
+  log.notice(reach.log);
+}
+
 /** The outputs that come from WeChat's answer, from the call that answered. */
 export function answered(report: Report, outcome: Outcome): void {
   report.outputs['errcode'] = String(outcome.errcode);

@@ -42,9 +42,13 @@ export async function requireService(api: Api, envId: string, serviceName: strin
   }
 }
 
-/** Every service of `envId` by name, all pages read, and the answer of the last page (prune). */
-export function listServices(api: Api, envId: string): Promise<{ names: string[]; outcome: Outcome }> {
-  return readServices(api, envId);
+/**
+ * Every service of `envId` by name, all pages read, and the answer of the last page (prune).
+ * A name listed twice (the list shifted between two pages) counts once.
+ */
+export async function listServices(api: Api, envId: string): Promise<{ names: string[]; outcome: Outcome }> {
+  const { names, outcome } = await readServices(api, envId);
+  return { names: [...new Set(names)], outcome };
 }
 
 /** The services' names page by page, until one is `wanted`, a page comes back empty, or `total` are read. */

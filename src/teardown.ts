@@ -44,7 +44,7 @@ export async function tearDown(api: Api, envId: string, serviceName: string, who
       throw new CallFailed(
         `${who}: service "${serviceName}" is still there after ${ROUNDS} rounds of deletes` +
           (versions.length > 0 ? ` (versions left: ${versions.map((v) => v.version_name).join(', ')})` : ' (it lists no version)') +
-          ': something keeps deploying to it (a deploy or another workflow run): stop it, then run the delete again',
+          `: something keeps deploying to it (a deploy or another workflow run): stop it, then run the ${who} again`,
       );
     }
     if (round > 1) log.info(`Service "${serviceName}" is still listed: deleting what it has now (round ${round} of ${ROUNDS}).`);

@@ -125,6 +125,20 @@ export const setTrafficBody = (envId: string, serviceName: string, versionName: 
   ],
 });
 
+/**
+ * How a mini program reaches a service (SPEC §1.4a): wx.cloud.callContainer with the
+ * environment and the X-WX-SERVICE header. No componenttcb call gives a service's domain.
+ */
+export function howToReach(envId: string, serviceName: string): { summary: string; log: string } {
+  const call = `wx.cloud.callContainer({ config: { env: '${envId}' }, path: '/', header: { 'X-WX-SERVICE': '${serviceName}' } })`;
+  return {
+    summary: call,
+    log:
+      `A mini program reaches the service with ${call}. Its public domain, when it has one, is in the CloudBase console ` +
+      '(Cloud Run → the service → details): WeChat’s API gives none.',
+  };
+}
+
 export type VersionItem = NonNullable<z.output<typeof LIST_VERSIONS.answer>['items']>[number];
 
 /** The endpoint of a call, without any query: safe to print. */
