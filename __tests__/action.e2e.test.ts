@@ -127,6 +127,9 @@ describe('success', () => {
     expect(run.stdout.indexOf(`POST ${suite.fake.url}${CREATE_PATH}`)).toBeGreaterThan(maskedAt);
     expect(run.commands.filter((c) => c.command === 'notice').map((c) => c.value)).toEqual([
       "Obtained a new component_access_token (masked). WeChat may end the previous token about 5 minutes later: if the platform's own backend uses it, pass access_token from the platform's token service instead.",
+      // SPEC §3: how a mini program reaches the service.
+      "A mini program reaches the service with wx.cloud.callContainer({ config: { env: 'prod-2g59lad002c864a6' }, path: '/', header: { 'X-WX-SERVICE': 'pr-42' } }). " +
+        'Its public domain, when it has one, is in the CloudBase console (Cloud Run → the service → details): WeChat’s API gives none.',
     ]);
     expect(run.outputs['created']).toBe('true');
   });
@@ -179,14 +182,18 @@ describe('safe to run again (SPEC §2: look the service up before and after)', (
     const run = await act({ ...base(), if_exists: 'fail' });
     expect(run.exitCode).toBe(1);
     expect(calls(suite.fake.requests)).toEqual(['getcslist']);
+    // A failure the action decides on from what it read starts with its own name, not a call it never made (SPEC §2).
     expect(errors(run)).toEqual([
-      `createCloudbaseService failed: service "pr-42" already exists in environment "${ENV}" and if_exists is fail: ` +
+      `create: service "pr-42" already exists in environment "${ENV}" and if_exists is fail: ` +
         'delete it first, choose another service_name, or set if_exists: skip',
     ]);
+    // The step fails on what the lookup showed: errcode, errmsg and rid of that lookup (SPEC §2).
+    const rid = ridIn(suite.fake.requests[0]);
+    expect(rid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
     expect(run.outputs).toEqual({
-      errcode: '',
-      errmsg: '',
-      rid: '',
+      errcode: '0',
+      errmsg: `ok rid: ${rid}`,
+      rid,
       env_id: ENV,
       service_name: 'pr-42',
       created: 'false',
@@ -261,8 +268,12 @@ describe('safe to run again (SPEC §2: look the service up before and after)', (
     const run = await act(base());
     expect(run.exitCode).toBe(1);
     expect(calls(suite.fake.requests)).toEqual(['getcslist', 'establishcloudbaserunserver', 'getcslist']);
+    // A TcbCode that starts with LimitExceeded adds the quota remedy (SPEC §1.5).
     expect(errors(run)).toEqual([
-      `createCloudbaseService failed: errcode -501000 (tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]) rid: ${ridOfAnswer()}`,
+      'createCloudbaseService failed: errcode -501000 (tcb api error TcbCode: [LimitExceeded] TcbMessage: [quota]): ' +
+        'the environment has reached a quota (CloudBase documents 15 services per environment): delete the services no longer needed, ' +
+        'e.g. with the prune action (prefix: pr-) for the previews of closed pull requests, then run again ' +
+        `rid: ${ridOfAnswer()}`,
     ]);
   });
 
@@ -390,8 +401,12 @@ describe('WeChat errcodes from the create', () => {
     const run = await act(base());
     const rid = ridOfAnswer();
     expect(run.outputs['errmsg']).toBe(`${long} rid: ${rid}`);
+    // An errmsg that speaks of a quota adds the quota remedy (SPEC §1.5).
     expect(errors(run)).toEqual([
-      `createCloudbaseService failed: errcode 89999 (${long.slice(0, 300)}… (${long.length - 300} more characters)) rid: ${rid}`,
+      `createCloudbaseService failed: errcode 89999 (${long.slice(0, 300)}… (${long.length - 300} more characters)): ` +
+        'the environment has reached a quota (CloudBase documents 15 services per environment): delete the services no longer needed, ' +
+        'e.g. with the prune action (prefix: pr-) for the previews of closed pull requests, then run again ' +
+        `rid: ${rid}`,
     ]);
   });
 
@@ -473,11 +488,11 @@ describe('invalid inputs', () => {
     expect(suite.fake.requests).toEqual([]);
     expect(errors(run)).toEqual([
       'env_id: is required',
-      'is_public: must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
+      'is_public: "yes" is not a YAML 1.2 boolean: give true or false (True/TRUE/False/FALSE also work)',
       'es_info.port: expected a number',
-      'log_type: must be "es" or "cls"',
+      'log_type: "elastic" is not es or cls',
       'vpc_info: unknown key "subnetIds" (did you mean "subnet_ids"?); allowed keys: vpc_id, subnet_ids, create_type',
-      'if_exists: must be skip (succeed when the service is already there) or fail',
+      'if_exists: "replace" is not skip (succeed when the service is already there) or fail',
       '6 invalid inputs (see the errors above); nothing was sent to WeChat',
     ]);
     expect(run.outputs).toEqual({ errcode: '', errmsg: '', rid: '', env_id: '', service_name: '', created: 'false', existed: 'false' });
@@ -502,7 +517,7 @@ describe('invalid inputs', () => {
 
   it('does not echo a secret from JSON it cannot parse', async () => {
     const run = await act({ ...base(), es_info: `{"password":"${ES_PASSWORD}"` });
-    expect(errors(run)[0]).toBe('es_info: is not valid JSON: give a JSON object, e.g. {"key": "value"}');
+    expect(errors(run)[0]).toBe('es_info: is not valid JSON (it ends before the JSON does): give a JSON object, e.g. {"key": "value"}');
   });
 });
 
@@ -565,6 +580,6 @@ describe('dry run', () => {
   it('still fails on invalid inputs', async () => {
     const run = await act({ ...base(), dry_run: 'true', public_access: 'yes' });
     expect(run.exitCode).toBe(1);
-    expect(errors(run)[0]).toBe('public_access: must be 0 or 1');
+    expect(errors(run)[0]).toBe('public_access: "yes" is not 0 or 1');
   });
 });

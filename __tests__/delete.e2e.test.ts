@@ -110,23 +110,23 @@ describe('a service that is not there', () => {
     expect(run.exitCode).toBe(1);
     expectSent([listServices()]);
     const line =
-      `delcontainerservice failed: service "${SERVICE}" does not exist in environment "${ENV}" and if_missing is fail: ` +
+      `delete: service "${SERVICE}" does not exist in environment "${ENV}" and if_missing is fail: ` +
       'check service_name and env_id, or set if_missing: skip';
     expect(errors(run)).toEqual([line]);
-    // No WeChat call failed: no errcode to report.
-    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }));
+    // SPEC §2: the step fails on what a read showed (the service is absent): errcode, errmsg and rid of that lookup.
+    expect(run.outputs).toEqual(outputs({ deleted: false, existed: false }, suite.fake.requests[0]));
     expect(summaryRow(run, 'Result')).toBe(line.replaceAll('"', '&#34;'));
   });
 });
 
 describe('a service that is there', () => {
-  it('without versions: getcslist, getcsversionlist, then delcontainerservice {env, service_name}', async () => {
+  it('without versions: getcslist, getcsversionlist, delcontainerservice {env, service_name}, then a lookup shows it gone', async () => {
     suite.fake.addService(ENV, 'pr-41');
     suite.fake.addService(ENV, SERVICE);
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expectSent([listServices(), listVersions(), deleteService()]);
+    expectSent([listServices(), listVersions(), deleteService(), listServices()]);
     const del = suite.fake.requestsTo(DELETE_SERVICE_PATH)[0];
     expect(del?.answer?.['errcode']).toBe(0);
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, del));
@@ -145,7 +145,15 @@ describe('a service that is there', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expectSent([listServices(), listVersions(), deleteVersion('pr-42-001'), deleteVersion('pr-42-002'), deleteVersion('pr-42-003', true)]);
+    // Then a lookup: the delete succeeds only when it shows the service gone (SPEC §2 delete).
+    expectSent([
+      listServices(),
+      listVersions(),
+      deleteVersion('pr-42-001'),
+      deleteVersion('pr-42-002'),
+      deleteVersion('pr-42-003', true),
+      listServices(),
+    ]);
     const deletes = suite.fake.requestsTo(DELETE_VERSION_PATH);
     for (const request of deletes) expect(request.answer).toMatchObject({ errcode: 0, result: 'succ' });
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, deletes[2]));
@@ -161,8 +169,18 @@ describe('a service that is there', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    // Found on the third page (items 21–30): no fourth page is read.
-    expectSent([listServices(0), listServices(10), listServices(20), listVersions(), deleteService()]);
+    // Found on the third page (items 21–30): no fourth page is read. The lookup after the delete reads every
+    // page: the 25 services left are 10 + 10 + 5, and none is it.
+    expectSent([
+      listServices(0),
+      listServices(10),
+      listServices(20),
+      listVersions(),
+      deleteService(),
+      listServices(0),
+      listServices(10),
+      listServices(20),
+    ]);
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, suite.fake.requestsTo(DELETE_SERVICE_PATH)[0]));
     expect(suite.fake.services(ENV)).toHaveLength(25);
     expect(suite.fake.services(ENV)).not.toContain(SERVICE);
@@ -176,7 +194,7 @@ describe('retries never delete twice (SPEC §3)', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expectSent([listServices(), listVersions(), deleteService(), deleteService()]);
+    expectSent([listServices(), listVersions(), deleteService(), deleteService(), listServices()]);
     const [busy, done] = suite.fake.requestsTo(DELETE_SERVICE_PATH);
     expect(busy?.answer?.['errcode']).toBe(-1);
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, done));
@@ -193,7 +211,8 @@ describe('retries never delete twice (SPEC §3)', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expectSent([listServices(), listVersions(), deleteService(), listServices()]);
+    // The read back after the lost answer, then the lookup that checks it is gone.
+    expectSent([listServices(), listVersions(), deleteService(), listServices(), listServices()]);
     // The delete's answer was never read: no errcode, errmsg or rid to give.
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }));
     expect(posts(run)).toEqual([`POST ${suite.fake.url}${DELETE_SERVICE_PATH} (attempt 1 of 3)`]);
@@ -217,6 +236,7 @@ describe('retries never delete twice (SPEC §3)', () => {
       listServices(),
       listVersions(),
       deleteVersion('pr-42-002', true),
+      listServices(),
     ]);
     expect(posts(run)).toEqual(Array(2).fill(`POST ${suite.fake.url}${DELETE_VERSION_PATH} (attempt 1 of 3)`));
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, suite.fake.requestsTo(DELETE_VERSION_PATH)[1]));
@@ -236,7 +256,15 @@ describe('retries never delete twice (SPEC §3)', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expectSent([listServices(), listVersions(), deleteVersion('pr-42-001'), deleteVersion('pr-42-002', true), listServices()]);
+    // The read back after the lost answer, then the lookup that checks it is gone.
+    expectSent([
+      listServices(),
+      listVersions(),
+      deleteVersion('pr-42-001'),
+      deleteVersion('pr-42-002', true),
+      listServices(),
+      listServices(),
+    ]);
     // The last delete's answer was never read: no errcode, errmsg or rid to give.
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }));
     expect(suite.fake.services(ENV)).toEqual([]);
@@ -248,7 +276,7 @@ describe('retries never delete twice (SPEC §3)', () => {
     const run = await act(base());
     expect(run.exitCode).toBe(0);
     expect(errors(run)).toEqual([]);
-    expectSent([listServices(), listVersions(), deleteService(), listServices(), deleteService()]);
+    expectSent([listServices(), listVersions(), deleteService(), listServices(), deleteService(), listServices()]);
     expect(suite.fake.requestsTo(DELETE_SERVICE_PATH)[0]?.answer).toBeUndefined();
     expect(run.outputs).toEqual(outputs({ deleted: true, existed: true }, suite.fake.requestsTo(DELETE_SERVICE_PATH)[1]));
     // The repeat counts toward max_attempts: it is the second of three.
@@ -397,7 +425,7 @@ describe('the token', () => {
     });
     const issued = String(tokenRequest?.answer?.['component_access_token']);
     expect(issued).toMatch(/^issued-component-access-token-/);
-    expectSent([listServices(), listVersions(), deleteVersion('pr-42-001', true)], { token: issued, requests: rest });
+    expectSent([listServices(), listVersions(), deleteVersion('pr-42-001', true), listServices()], { token: issued, requests: rest });
     // Masked before the first request that carries it is even logged.
     expect(masks(run)).toContain(issued);
     expect(run.stdout.indexOf(`::add-mask::${issued}`)).toBeGreaterThan(0);
@@ -415,7 +443,7 @@ describe('invalid inputs (SPEC §3)', () => {
     expect(suite.fake.requests).toEqual([]);
     expect(errors(run)).toEqual([
       'service_name: "PR_42" is not a valid service name: use lowercase letters, digits and -, starting with a letter, at most 20 characters, e.g. "pr-42"',
-      'if_missing: must be skip (succeed when the service is already gone) or fail',
+      'if_missing: "maybe" is not skip (succeed when the service is already gone) or fail',
       '2 invalid inputs (see the errors above); nothing was sent to WeChat',
     ]);
     // As the create action does: no input is taken from a step whose inputs are invalid.

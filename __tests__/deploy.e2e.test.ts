@@ -73,7 +73,17 @@ const answeredOutputs = (version_name: string, status: string) => {
   expect(rid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
   const runId = String(createAnswer()?.answer?.['run_id']);
   expect(runId).toMatch(/^run-[0-9a-f]{16}$/);
-  return { errcode: '0', errmsg: `ok rid: ${rid}`, rid, env_id: ENV, service_name: SERVICE, version_name, status, run_id: runId };
+  return {
+    errcode: '0',
+    errmsg: `ok rid: ${rid}`,
+    rid,
+    env_id: ENV,
+    service_name: SERVICE,
+    version_name,
+    status,
+    run_id: runId,
+    pruned: '',
+  };
 };
 const row = (name: string, value: string) => `<tr><td>${name}</td><td>${value}</td></tr>`;
 
@@ -135,7 +145,8 @@ describe('success', () => {
         `"image_secret_info":{"registry_server":"ccr.ccs.tencentyun.com","user_name":"100012345678","password":"${REGISTRY_PASSWORD}","email":"ci@example.com"}}`,
     );
     for (const request of suite.fake.requests) expect(request.query).toEqual({ access_token: TOKEN });
-    expect(suite.fake.versions(ENV, SERVICE).map((v) => [v.version_name, v.status, v.flow_ratio])).toEqual([['pr-42-001', 'normal', 50]]);
+    // It asked for 50, but it is the service's only version: once normal it serves all of the traffic.
+    expect(suite.fake.versions(ENV, SERVICE).map((v) => [v.version_name, v.status, v.flow_ratio])).toEqual([['pr-42-001', 'normal', 100]]);
 
     expect(run.outputs).toEqual(answeredOutputs('pr-42-001', 'normal'));
     const rid = run.outputs['rid'];
@@ -225,7 +236,7 @@ describe('failures', () => {
     expect(calls(suite.fake.requests)).toEqual(deployCalls(2));
     expect(bodies()).toEqual(deployBodies(2));
     expect(errors(run)).toEqual([
-      'createcloudbaserunserverversion failed: version "pr-42-001" failed to build (build_fail): look at its build log in the CloudBase console ' +
+      'deploy: version "pr-42-001" failed to build (build_fail): look at its build log in the CloudBase console ' +
         '(service → versions), fix the image or its settings, then deploy again',
     ]);
     expect(run.outputs).toEqual(answeredOutputs('pr-42-001', 'build_fail'));
@@ -244,7 +255,7 @@ describe('failures', () => {
     expect(run.durationMs).toBeGreaterThanOrEqual(2000);
     expect(run.durationMs).toBeLessThan(2000 + 3000);
     expect(errors(run)).toEqual([
-      'createcloudbaserunserverversion failed: version "pr-42-001" is not running 2 s after it was created (last status: building); ' +
+      'deploy: version "pr-42-001" is not running 2 s after it was created (last status: building); ' +
         'it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds',
     ]);
     expect(run.outputs).toEqual(answeredOutputs('pr-42-001', 'building'));
@@ -257,18 +268,21 @@ describe('failures', () => {
     expect(run.exitCode).toBe(1);
     expect(calls(suite.fake.requests)).toEqual(['getcslist']);
     expect(bodies()).toEqual([LOOKUP]);
-    expect(errors(run)).toEqual([
-      `createcloudbaserunserverversion failed: service "${SERVICE}" does not exist in environment "${ENV}": run the create action first`,
-    ]);
+    expect(errors(run)).toEqual([`deploy: service "${SERVICE}" does not exist in environment "${ENV}": run the create action first`]);
+    // SPEC §2: the step ends on what a read showed (the service is absent): errcode, errmsg and rid of that read.
+    const lookup = suite.fake.requestsTo(LIST_SERVICES_PATH)[0];
+    const rid = ridIn(lookup);
+    expect(rid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
     expect(run.outputs).toEqual({
-      errcode: '',
-      errmsg: '',
-      rid: '',
+      errcode: '0',
+      errmsg: `ok rid: ${rid}`,
+      rid,
       env_id: ENV,
       service_name: SERVICE,
       version_name: '',
       status: '',
       run_id: '',
+      pruned: '',
     });
   });
 
@@ -293,6 +307,7 @@ describe('failures', () => {
       version_name: '',
       status: '',
       run_id: '',
+      pruned: '',
     });
   });
 
@@ -324,6 +339,7 @@ describe('failures', () => {
       version_name: 'pr-42-001',
       status: 'building',
       run_id: String(createAnswer()?.answer?.['run_id']),
+      pruned: '',
     });
   });
 });
@@ -377,6 +393,7 @@ describe('faults', () => {
       version_name: 'pr-42-001',
       status: 'normal',
       run_id: '',
+      pruned: '',
     });
     const why = `the request was sent to ${suite.fake.url}${CREATE_VERSION_PATH}, then the connection was reset before an answer arrived`;
     expect(infos(run).slice(1)).toEqual([
@@ -416,6 +433,7 @@ describe('faults', () => {
       version_name: 'pr-42-001',
       status: 'normal',
       run_id: String(answered?.answer?.['run_id']),
+      pruned: '',
     });
     // The repeat counts toward max_attempts (SPEC §3): it is attempt 2 of 3.
     const why = `the request was sent to ${suite.fake.url}${CREATE_VERSION_PATH}, then the connection was reset before an answer arrived`;
@@ -457,6 +475,7 @@ describe('faults', () => {
       version_name: '',
       status: '',
       run_id: '',
+      pruned: '',
     });
   });
 });
@@ -535,8 +554,8 @@ describe('invalid inputs', () => {
     expect(run.exitCode).toBe(1);
     expect(suite.fake.requests).toEqual([]);
     expect(errors(run)).toEqual([
-      'cpu: must be a number greater than 0, e.g. 0.25 or 2',
-      'flow_ratio: must be a whole number from 0 to 100',
+      'cpu: "0" is not a number greater than 0, e.g. 0.25 or 2',
+      'flow_ratio: "101" is not a whole number from 0 to 100',
       'env_params.WORKERS: expected a string',
       'image_secret_info: unknown key "username" (did you mean "user_name"?); allowed keys: registry_server, user_name, password, email',
       'min_num: must not be more than max_num (min_num 6, max_num 5)',
@@ -551,6 +570,7 @@ describe('invalid inputs', () => {
       version_name: '',
       status: '',
       run_id: '',
+      pruned: '',
     });
   });
 });
@@ -601,6 +621,7 @@ describe('dry run', () => {
       version_name: '',
       status: '',
       run_id: '',
+      pruned: '',
     });
     expect(run.summary).toContain(row('Result', 'dry run: validated, nothing sent'));
   });

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
-import { leaks, parseCommands, runAction, type ActionName, type ActionRun } from '../tools/run-action.ts';
+import { leaks, parseCommands, runAction, type ActionName, type ActionRun, type RunOptions } from '../tools/run-action.ts';
 
 /**
  * No secret anywhere the run left text, in any form (tools/run-action.ts `leakForms`);
@@ -36,11 +36,14 @@ export const masks = (run: ActionRun) => run.commands.filter((c) => c.command ==
 /** The paths of the requests WeChat received, in order, without the common /componenttcb/ prefix. */
 export const calls = (requests: { path: string }[]) => requests.map((request) => request.path.replace('/componenttcb/', ''));
 
+/** What a test may add to a run beyond its inputs and environment. */
+export type ExtraRunOptions = Omit<RunOptions, 'action' | 'inputs' | 'env'>;
+
 export interface Suite {
   /** The fake WeChat API, started before the file's tests and reset before each. */
   fake: FakeWeChat;
-  /** Runs the action's bundle with these inputs; the run is checked clean after the test. */
-  act(inputs: Record<string, string>, env?: Record<string, string>): Promise<ActionRun>;
+  /** Runs the action's bundle with these inputs (and `options`, e.g. a signal to send); the run is checked clean after the test. */
+  act(inputs: Record<string, string>, env?: Record<string, string>, options?: ExtraRunOptions): Promise<ActionRun>;
   /** The fake platform's credentials as the three component_* inputs, access_token left empty. */
   platformInputs(): Record<string, string>;
 }
@@ -55,8 +58,8 @@ export function e2eSuite(action: ActionName, token: string, secrets: string[] = 
   const runs: { run: ActionRun; given: Record<string, string> }[] = [];
   const suite: Suite = {
     fake: undefined as unknown as FakeWeChat,
-    async act(inputs, env) {
-      const run = await runAction({ action, inputs, ...(env !== undefined && { env }) });
+    async act(inputs, env, options) {
+      const run = await runAction({ ...options, action, inputs, ...(env !== undefined && { env }) });
       runs.push({ run, given: inputs });
       return run;
     },

@@ -70,7 +70,8 @@ const ES_PASSWORD = 'es-password-for-the-stories';
 const REGISTRY_PASSWORD = 'registry-password-for-the-stories';
 
 // SPEC §3: create's and deploy's summaries (and a notice on the run's page) say how a mini program reaches the service.
-const REACH_CALL = (service = SERVICE) => `wx.cloud.callContainer({ config: { env: '${ENV}' }, path: '/', header: { 'X-WX-SERVICE': '${service}' } })`;
+const REACH_CALL = (service = SERVICE) =>
+  `wx.cloud.callContainer({ config: { env: '${ENV}' }, path: '/', header: { 'X-WX-SERVICE': '${service}' } })`;
 const REACH_ROW = (service = SERVICE): [string, string] => ['Reach it', html(REACH_CALL(service))];
 const REACH_NOTICE = (service = SERVICE) =>
   `A mini program reaches the service with ${REACH_CALL(service)}. Its public domain, when it has one, is in the CloudBase console ` +
@@ -262,13 +263,7 @@ describe('create', () => {
         `Outcome unknown: ${why}. Looking at what is there before anything else.`,
         `The answer was lost (${why}), but service "${SERVICE}" is there now: this run created it.`,
       ]);
-      expect(rows(run).slice(3)).toEqual([
-        ['Existed before', 'false'],
-        REACH_ROW(),
-        ['Result', 'created'],
-        ['errcode', ''],
-        ['rid', ''],
-      ]);
+      expect(rows(run).slice(3)).toEqual([['Existed before', 'false'], REACH_ROW(), ['Result', 'created'], ['errcode', ''], ['rid', '']]);
     });
 
     it('a create that never arrived: the lookup shows it absent, it is sent again as attempt 2 of 3', async () => {

@@ -14,8 +14,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The Node 24 binary of the `node` dev dependency: the runtime action.yml asks for. */
 export const NODE24 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
 
-/** The three actions of this repository: the top-level action.yml, delete/ and deploy/. */
-export const ACTIONS = ['create', 'delete', 'deploy'] as const;
+/** The five actions of this repository: the top-level action.yml, deploy/, release/, delete/ and prune/. */
+export const ACTIONS = ['create', 'deploy', 'release', 'delete', 'prune'] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
 /** The folder of an action's action.yml, from the repository root. */
@@ -44,6 +44,19 @@ export interface ActionRun {
   outputsFile: string;
   summary: string;
   durationMs: number;
+  /** The signal the process was killed by, when it did not exit on its own (e.g. SIGKILL from killAfterMs). */
+  exitSignal: NodeJS.Signals | null;
+  /** With `signal`: when it was sent, in ms since the spawn; undefined when stdout never matched. */
+  signalSentAtMs?: number;
+  /** With `signal`: how long the process took to exit after it was sent; undefined when it was never sent. */
+  exitAfterSignalMs?: number;
+}
+
+/** A cancellation, as the runner sends it: `name` to the action's process once its stdout first matches `when`. */
+export interface SignalOption {
+  name: 'SIGINT' | 'SIGTERM';
+  /** Tested against all the stdout read so far, after each chunk. */
+  when: RegExp;
 }
 
 export interface RunOptions {
@@ -57,6 +70,8 @@ export interface RunOptions {
   nodeArgs?: string[];
   /** Kill the action after this long; a test's own guard. */
   killAfterMs?: number;
+  /** Send a signal to the action once its stdout first matches a pattern (how the runner cancels a step). */
+  signal?: SignalOption;
 }
 
 /** action.yml, parsed: the parts the runner and the tests read. */
@@ -116,18 +131,31 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     const guard = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 120_000);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    let signalSentAt: number | undefined;
+    let exitedAt: number | undefined;
+    const { signal } = options;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      if (signal !== undefined && signalSentAt === undefined && exitedAt === undefined && signal.when.test(stdout)) {
+        signalSentAt = performance.now();
+        child.kill(signal.name);
+      }
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
+    child.on('exit', () => (exitedAt = performance.now()));
+    const [exitCode, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.on('error', reject);
-      child.on('close', (code) => resolve(code));
+      child.on('close', (code, killedBy) => resolve([code, killedBy]));
     });
     // The process alone, from spawn to exit: what `npm run bench` times.
     const durationMs = performance.now() - started;
     clearTimeout(guard);
     const outputsText = readFileSync(outputsFile, 'utf8');
+    const exited = exitedAt ?? performance.now();
     return {
       exitCode,
+      exitSignal,
+      ...(signalSentAt !== undefined && { signalSentAtMs: signalSentAt - started, exitAfterSignalMs: exited - signalSentAt }),
       stdout,
       stderr,
       commands: parseCommands(stdout),
@@ -244,23 +272,41 @@ export function leaks(run: ActionRun, secret: string): string[] {
   return places;
 }
 
+// encodeURIComponent throws on a lone surrogate; a server writes U+FFFD for it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /**
  * The forms in which a secret would show if it leaked, written here independently of
- * src/ (the code under test): as is, URL-encoded (once and twice), form-encoded,
- * JSON-escaped, base64, and each line of a multi-line secret that is long enough to find.
+ * src/ (the code under test): as is, and through every chain of up to three encodings a
+ * server or a log can apply — URL-encoded, form-encoded, JSON-escaped (as JavaScript
+ * writes it, and with every non-ASCII character as \uXXXX, as Python's json.dumps does) —
+ * so a password JSON-escaped twice (quoted in a JSON request that an errmsg quotes as a
+ * JSON string) or thrice (that errmsg in the raw answer), and percent-encoded JSON, are
+ * found; and base64. The same for each line of a multi-line secret at least 4 characters
+ * long (the runner masks line by line; shorter lines would match ordinary text).
  */
 export function leakForms(secret: string): string[] {
   const lines = secret
     .split(/\r\n|\r|\n/)
     .map((line) => line.trim())
-    .filter((line) => line.length >= 8);
-  const forms = [secret, ...(lines.length > 1 ? lines : [])].flatMap((value) => [
-    value,
-    encodeURIComponent(value),
-    encodeURIComponent(encodeURIComponent(value)),
-    new URLSearchParams({ s: value }).toString().slice(2),
-    JSON.stringify(value).slice(1, -1),
-    Buffer.from(value).toString('base64'),
-  ]);
-  return [...new Set(forms)].filter((form) => form !== '');
+    .filter((line) => line.length >= 4);
+  const json = (value: string) => JSON.stringify(value).slice(1, -1);
+  const encodings: ((value: string) => string)[] = [
+    json,
+    (value) => json(value).replace(/[^\u0000-\u007e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    (value) => encodeURIComponent(value.replace(LONE_SURROGATE, '\ufffd')),
+    (value) => new URLSearchParams({ s: value }).toString().slice(2),
+  ];
+  const forms = new Set<string>();
+  for (const value of [secret, ...(lines.length > 1 ? lines : [])]) {
+    let level = [value];
+    forms.add(value);
+    forms.add(Buffer.from(value).toString('base64'));
+    for (let depth = 1; depth <= 3; depth++) {
+      level = level.flatMap((form) => encodings.map((encode) => encode(form))).filter((form) => !forms.has(form));
+      level = [...new Set(level)];
+      for (const form of level) forms.add(form);
+    }
+  }
+  return [...forms].filter((form) => form !== '');
 }

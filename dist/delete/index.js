@@ -281,7 +281,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 624:
+/***/ 977:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -294,7 +294,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** A failure that ends the run with its message as the one failure line. */
-class CallFailed extends Error {
+class errors_CallFailed extends Error {
     /** WeChat's answer, when WeChat answered with an error: it becomes the step's outputs. */
     outcome;
     constructor(message, outcome) {
@@ -307,7 +307,7 @@ class CallFailed extends Error {
  * A write whose outcome is unknown: it was sent, then no WeChat answer came (a timeout, a
  * broken connection, an answer that is not WeChat's). Only a read of what is there can tell.
  */
-class OutcomeUnknown extends CallFailed {
+class OutcomeUnknown extends errors_CallFailed {
     /** What happened after the request was sent, for the failure line. */
     why;
     /** Attempts this write used, toward max_attempts. */
@@ -321,10 +321,20 @@ class OutcomeUnknown extends CallFailed {
 }
 /** The message of anything thrown, without a stack trace. */
 function messageOf(error, action) {
-    if (error instanceof CallFailed)
+    if (error instanceof errors_CallFailed)
         return error.message;
     const what = error instanceof Error ? error.message : String(error);
     return `${action} failed unexpectedly: ${what}`;
+}
+/**
+ * A wait's deadline came (SPEC §3): no attempt, retry or backoff starts after it. The wait
+ * that set the deadline catches it and ends with what it last saw.
+ */
+class DeadlinePassed extends errors_CallFailed {
+    constructor(call) {
+        super(`${call}: the wait's deadline passed before WeChat answered`);
+        this.name = 'DeadlinePassed';
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:http"
@@ -634,122 +644,6 @@ function describeNetworkError(error) {
     if (code === 'ECONNRESET' || error.message === 'socket hang up')
         return 'the connection was reset before an answer arrived';
     return error.message;
-}
-
-;// CONCATENATED MODULE: ./src/redact.ts
-/**
- * Keeping secrets out of every text that leaves the process. Everything here runs in
- * linear time whatever the text holds: it is applied to answers from the network.
- */
-const MASK = '***';
-// The runner drops empty lines of a multi-line secret; lines this short would mask ordinary text.
-const MIN_SECRET_LINE = 4;
-/**
- * The values to mask for one secret: the whole value and, for a value with line breaks,
- * each trimmed line long enough to mean something (the runner masks line by line).
- */
-function secretValues(secret) {
-    const values = secret === '' ? [] : [secret];
-    if (/[\r\n]/.test(secret)) {
-        for (const line of secret.split(/\r\n|\r|\n/)) {
-            const trimmed = line.trim();
-            if (trimmed.length >= MIN_SECRET_LINE)
-                values.push(trimmed);
-        }
-    }
-    return values;
-}
-/** Every form in which a URL, a form body, a JSON text or an HTML page can carry `secret`. */
-function secretForms(secret) {
-    const uri = encodeURIComponent(secret);
-    const forms = [
-        secret,
-        uri,
-        encodeURIComponent(uri),
-        new URLSearchParams({ s: secret }).toString().slice(2),
-        JSON.stringify(secret).slice(1, -1),
-        secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
-        secret.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c] ?? c),
-    ];
-    // Percent-encoding may come back with lower-case hex digits.
-    forms.push(...forms.map((form) => form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())));
-    return [...new Set(forms)].filter((form) => form !== '');
-}
-const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-/**
- * The value of any access_token parameter, whatever token it holds and however the URL
- * around it is encoded: `?access_token=…`, `%3Faccess_token%3D…` (a URL inside a query),
- * `%253D` (twice encoded), `&amp;access_token=…` (HTML), `"access_token":"…"` (JSON). The
- * value ends where the parameter would: at a separator, raw or encoded.
- */
-const TOKEN_PARAMETER = /(access_token(?:=|%3D|%253D|\\u003d|&#61;|&#x3d;|\\?"\s{0,8}:\s{0,8}\\?"))(?:(?!%26|%2526)[^&\s"'#<>\\,;)\]}])+/gi;
-/** `text` with every secret, in every form, and every access_token value replaced by ***. */
-function redact(text, secrets) {
-    let clean = text;
-    const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
-    for (const form of forms)
-        clean = clean.split(form).join(MASK);
-    return clean.replace(TOKEN_PARAMETER, `$1${MASK}`);
-}
-/**
- * A text from the network, made safe to quote on one line: redacted whole first (so a
- * secret cannot straddle the cut), then control characters and runs of white space
- * flattened, then cut to `max` characters.
- */
-function excerpt(text, clean, max = 160) {
-    const flat = clean(text)
-        .replace(/[\u0000-\u001f\u007f\s]+/g, ' ')
-        .trim();
-    if (flat === '')
-        return '(empty body)';
-    return `"${cut(flat, max)}"`;
-}
-/** At most `max` characters of `text`, saying how much was left out. */
-function cut(text, max) {
-    if (text.length <= max)
-        return text;
-    return `${text.slice(0, max)}… (${text.length - max} more characters)`;
-}
-/**
- * The values written after `key` in a text that may not parse: `"…key": "value"`,
- * `key=value`, a number, JSON cut short. Found by a scan that runs in linear time: for
- * the secrets in an answer before it is parsed, or in an input that is not valid JSON.
- */
-function valuesAfter(text, key) {
-    const values = new Set();
-    const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const pattern = new RegExp(`${escaped}\\\\?"?\\s{0,8}[:=]\\s{0,8}(\\\\?")?`, 'gi');
-    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-        const from = match.index + match[0].length;
-        let end = from;
-        if (match[1] === '"') {
-            // A JSON string: escaped characters, \" among them, belong to the value.
-            while (end < text.length && text[end] !== '"')
-                end += text[end] === '\\' ? 2 : 1;
-        }
-        else if (match[1] !== undefined) {
-            // A JSON string inside a JSON string: it ends at the next \".
-            while (end < text.length && !(text[end] === '\\' && text[end + 1] === '"'))
-                end++;
-        }
-        else {
-            while (end < text.length && !/[\s,;&"'<>{}[\]]/.test(text[end] ?? ''))
-                end++;
-        }
-        // The next key is looked for after this value: each character is scanned once.
-        pattern.lastIndex = Math.max(pattern.lastIndex, end);
-        const value = text.slice(from, Math.min(end, text.length));
-        if (value.length < MIN_SECRET_LINE)
-            continue;
-        values.add(value);
-        try {
-            values.add(JSON.parse(`"${value}"`));
-        }
-        catch {
-            // Not a complete JSON string: its written form is masked.
-        }
-    }
-    return [...values];
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -7699,6 +7593,807 @@ function _function(params) {
 }
 
 
+;// CONCATENATED MODULE: ./src/redact.ts
+/**
+ * Keeping secrets out of every text that leaves the process. Everything here runs in
+ * linear time whatever the text holds: it is applied to answers from the network.
+ */
+const MASK = '***';
+// The runner drops empty lines of a multi-line secret; lines this short would mask ordinary text.
+const MIN_SECRET_LINE = 4;
+/**
+ * The values to mask for one secret: the whole value and, for a value with line breaks,
+ * each trimmed line long enough to mean something (the runner masks line by line).
+ */
+function secretValues(secret) {
+    const values = secret === '' ? [] : [secret];
+    if (/[\r\n]/.test(secret)) {
+        for (const line of secret.split(/\r\n|\r|\n/)) {
+            const trimmed = line.trim();
+            if (trimmed.length >= MIN_SECRET_LINE)
+                values.push(trimmed);
+        }
+    }
+    return values;
+}
+// encodeURIComponent throws on a lone surrogate (JSON.parse makes one of `\ud800`); URLSearchParams
+// and a server reading the value as UTF-8 write U+FFFD for it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const percentEncoded = (text) => encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd'));
+const jsonEscaped = (text) => JSON.stringify(text).slice(1, -1);
+const unicodeEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const FORM_ENCODED = { '!': '%21', "'": '%27', '(': '%28', ')': '%29', '~': '%7E', '%20': '+' };
+/**
+ * The ways a server writes a value into a URL, a form, a JSON string or a page. Each maps
+ * the value character by character, so an encoded secret holds each of its lines encoded.
+ */
+const ENCODINGS = [
+    percentEncoded,
+    (text) => percentEncoded(text).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+    // A form body (URLSearchParams) also encodes the characters below that a URI component keeps, and a space as +.
+    (text) => percentEncoded(text).replace(/[!'()~]|%20/g, (c) => FORM_ENCODED[c] ?? c),
+    jsonEscaped,
+    // Python's json.dumps (ensure_ascii) escapes every character beyond printable ASCII…
+    (text) => jsonEscaped(text).replace(/[^\u0000-\u007e]/g, unicodeEscape),
+    // …and Go's encoding/json the characters HTML and JavaScript treat specially.
+    (text) => jsonEscaped(text).replace(/[<>&\u2028\u2029]/g, unicodeEscape),
+    // HTML, with numeric entities (Go's html/template) and with named ones (Python's html.escape, PHP).
+    (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+    (text) => text.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c] ?? c),
+];
+/**
+ * How many encodings deep a secret is looked for. Issue 17 showed three in a raw body: the
+ * password in the request's JSON, the request quoted as a string in errmsg, errmsg in the
+ * answer's JSON. Four leaves room for one more wrapping on the way: a field sent as a JSON
+ * string (as env_params is), a gateway's page or redirect quoting the answer. The forms
+ * multiply by up to eight with each level, which is why there is a bound at all.
+ */
+const DEPTH = 4;
+/**
+ * The most characters the forms of the secrets hidden together may take: room for every
+ * chain of a secret of a few dozen characters that every encoding changes (about 165 000
+ * characters) or of a PEM key (85 000); a password of the usual kind takes a few thousand.
+ * The chains multiply (eight encodings, four deep), and a hostile answer to the token call
+ * can name thousands of values to hide. The forms are found a level at a time for all the
+ * secrets, so when the budget runs out each has the shallower levels (the raw forms always):
+ * the work stays linear in what was hidden.
+ */
+const FORMS_BUDGET = 1 << 18;
+// The characters no encoding changes: a token made of them has one form (one hostile answer may name thousands).
+const UNENCODED = /^[\w.*-]*$/;
+/**
+ * Every form in which a URL, a form body, a JSON text or an HTML page can carry each of
+ * `secrets`, however they are nested: each chain of up to DEPTH encodings, applied to the
+ * whole secret, level by level until the forms stop changing or fill FORMS_BUDGET.
+ */
+function secretForms(secrets) {
+    const forms = new Set(secrets.filter((secret) => secret !== ''));
+    let level = [...forms];
+    let size = 0;
+    for (let depth = 1; depth <= DEPTH; depth++) {
+        const deeper = [];
+        for (const form of level) {
+            if (UNENCODED.test(form))
+                continue;
+            for (const encode of ENCODINGS) {
+                const encoded = encode(form);
+                if (forms.has(encoded))
+                    continue;
+                size += encoded.length;
+                if (size > FORMS_BUDGET)
+                    return [...forms];
+                forms.add(encoded);
+                deeper.push(encoded);
+            }
+        }
+        level = deeper;
+    }
+    return [...forms];
+}
+/**
+ * The value of any access_token parameter, whatever token it holds and however the URL
+ * around it is encoded: `?access_token=…`, `%3Faccess_token%3D…` (a URL inside a query),
+ * `%253D` and deeper (encoded again), `&amp;access_token=…` (HTML), `"access_token":"…"`
+ * (JSON), `\\\"access_token\\\":\\\"…` (JSON quoted in a JSON string, and deeper). The
+ * value ends where the parameter would: at a separator, raw or encoded. Each repeat is
+ * bounded (DEPTH levels), so every character is looked at a bounded number of times.
+ */
+const TOKEN_PARAMETER = /(access_token(?:=|%(?:25){0,3}3D|\\u003d|&#61;|&#x3d;|\\{0,15}"\s{0,8}:\s{0,8}\\{0,15}"))(?:(?!%(?:25){0,3}26)[^&\s"'#<>\\,;)\]}])+/gi;
+/**
+ * A function that replaces every occurrence of any of `forms` (secretForms of the secrets),
+ * overlapping ones together, and every access_token value by ***. Built once, it reads a
+ * text in one pass however many forms there are.
+ */
+function redactor(forms) {
+    const automaton = automatonOf(forms);
+    return (text) => masked(text, spansIn(automaton, text)).replace(TOKEN_PARAMETER, `$1${MASK}`);
+}
+let lastRedactor;
+/**
+ * `text` with every secret, in every form, and every access_token value replaced by ***.
+ * Callers that keep their own list of secrets (a test's log) call this for every line:
+ * the forms and the automaton are built again only when the list has changed.
+ */
+function redact(text, secrets) {
+    const key = JSON.stringify(secrets);
+    if (lastRedactor?.secrets !== key)
+        lastRedactor = { secrets: key, clean: redactor(secretForms(secrets)) };
+    return lastRedactor.clean(text);
+}
+// The encodings of one secret part ways at a few characters; values from a hostile answer may
+// part ways at thousands. Beyond FEW children a node looks its children up instead of listing them.
+const FEW = 8;
+function automatonOf(forms) {
+    const size = 1 + forms.reduce((total, form) => total + form.length, 0);
+    const trie = {
+        root: new Int32Array(0x10000),
+        code: new Uint16Array(size),
+        parent: new Int32Array(size),
+        child: new Int32Array(size),
+        sibling: new Int32Array(size),
+        children: new Int32Array(size),
+        wide: new Map(),
+        fail: new Int32Array(size),
+        longest: new Int32Array(size),
+    };
+    let nodes = 1;
+    for (const form of forms) {
+        let node = 0;
+        for (let i = 0; i < form.length; i++) {
+            const c = form.charCodeAt(i);
+            let next = edge(trie, node, c);
+            if (next === 0) {
+                next = nodes++;
+                addChild(trie, node, next, c);
+            }
+            node = next;
+        }
+        trie.longest[node] = form.length;
+    }
+    linkFailures(trie, nodes);
+    return trie;
+}
+function addChild(trie, node, next, c) {
+    trie.code[next] = c;
+    trie.parent[next] = node;
+    if (node === 0) {
+        trie.root[c] = next;
+        return;
+    }
+    trie.sibling[next] = trie.child[node] ?? 0;
+    trie.child[node] = next;
+    const count = (trie.children[node] ?? 0) + 1;
+    trie.children[node] = count;
+    if (count === FEW + 1) {
+        const byCode = new Map();
+        for (let child = next; child !== 0; child = trie.sibling[child] ?? 0)
+            byCode.set(trie.code[child] ?? 0, child);
+        trie.wide.set(node, byCode);
+    }
+    else if (count > FEW + 1)
+        trie.wide.get(node)?.set(c, next);
+}
+/** The failure links, breadth first: a node's link is found from its parent's, which is shallower. */
+function linkFailures(trie, nodes) {
+    const queue = new Int32Array(nodes);
+    let tail = 0;
+    for (const first of trie.root)
+        if (first !== 0)
+            queue[tail++] = first;
+    for (let head = 0; head < tail; head++) {
+        const node = queue[head] ?? 0;
+        const parent = trie.parent[node] ?? 0;
+        let fail = 0;
+        if (parent !== 0)
+            fail = advance(trie, trie.fail[parent] ?? 0, trie.code[node] ?? 0);
+        trie.fail[node] = fail;
+        if (trie.longest[node] === 0)
+            trie.longest[node] = trie.longest[fail] ?? 0;
+        for (let child = trie.child[node] ?? 0; child !== 0; child = trie.sibling[child] ?? 0)
+            queue[tail++] = child;
+    }
+}
+/** The child of `node` along character `c`, or 0 (the root is no one's child). */
+function edge(trie, node, c) {
+    if (node === 0)
+        return trie.root[c] ?? 0;
+    if ((trie.children[node] ?? 0) > FEW)
+        return trie.wide.get(node)?.get(c) ?? 0;
+    for (let child = trie.child[node] ?? 0; child !== 0; child = trie.sibling[child] ?? 0)
+        if (trie.code[child] === c)
+            return child;
+    return 0;
+}
+/** Where the automaton goes from `node` on character `c`: the longest suffix that `c` extends. */
+function advance(trie, node, c) {
+    for (let at = node;; at = trie.fail[at] ?? 0) {
+        const next = edge(trie, at, c);
+        if (next !== 0 || at === 0)
+            return next;
+    }
+}
+/** Where the forms occur in `text`, as [start, end) pairs, overlapping occurrences merged. */
+function spansIn(trie, text) {
+    const spans = [];
+    let node = 0;
+    for (let i = 0; i < text.length; i++) {
+        node = advance(trie, node, text.charCodeAt(i));
+        const length = trie.longest[node] ?? 0;
+        if (length === 0)
+            continue;
+        // A longer form may reach back over spans found before: it swallows them.
+        let start = i + 1 - length;
+        while (spans.length > 0 && (spans[spans.length - 1] ?? 0) > start) {
+            spans.pop();
+            start = Math.min(start, spans.pop() ?? start);
+        }
+        spans.push(start, i + 1);
+    }
+    return spans;
+}
+/** `text` with each span replaced by MASK. */
+function masked(text, spans) {
+    if (spans.length === 0)
+        return text;
+    let clean = '';
+    let from = 0;
+    for (let i = 0; i < spans.length; i += 2) {
+        clean += `${text.slice(from, spans[i])}${MASK}`;
+        from = spans[i + 1] ?? text.length;
+    }
+    return clean + text.slice(from);
+}
+/**
+ * A text from the network, made safe to quote on one line: redacted whole first (so a
+ * secret cannot straddle the cut), then control characters and runs of white space
+ * flattened, then cut to `max` characters.
+ */
+function excerpt(text, clean, max = 160) {
+    const flat = clean(text)
+        .replace(/[\u0000-\u001f\u007f\s]+/g, ' ')
+        .trim();
+    if (flat === '')
+        return '(empty body)';
+    return `"${cut(flat, max)}"`;
+}
+/** At most `max` characters of `text`, saying how much was left out. */
+function cut(text, max) {
+    if (text.length <= max)
+        return text;
+    return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+/**
+ * The values written after `key` in a text that may not parse: `"…key": "value"`,
+ * `key=value`, a number, JSON cut short. Found by a scan that runs in linear time: for
+ * the secrets in an answer before it is parsed, or in an input that is not valid JSON.
+ */
+function valuesAfter(text, key) {
+    const values = new Set();
+    const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = new RegExp(`${escaped}\\\\?"?\\s{0,8}[:=]\\s{0,8}(\\\\?")?`, 'gi');
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+        const from = match.index + match[0].length;
+        let end = from;
+        if (match[1] === '"') {
+            // A JSON string: escaped characters, \" among them, belong to the value.
+            while (end < text.length && text[end] !== '"')
+                end += text[end] === '\\' ? 2 : 1;
+        }
+        else if (match[1] !== undefined) {
+            // A JSON string inside a JSON string: it ends at the next \".
+            while (end < text.length && !(text[end] === '\\' && text[end + 1] === '"'))
+                end++;
+        }
+        else {
+            SEPARATOR.lastIndex = from;
+            end = SEPARATOR.exec(text)?.index ?? text.length;
+        }
+        // The next key is looked for after this value: each character is scanned once.
+        pattern.lastIndex = Math.max(pattern.lastIndex, end);
+        const value = text.slice(from, Math.min(end, text.length));
+        if (value.length < MIN_SECRET_LINE)
+            continue;
+        values.add(value);
+        // Not a complete JSON string (cut short, or not JSON at all): its written form is masked.
+        // Checked first, as throwing for each of thousands of values would take seconds.
+        if (JSON_STRING_BODY.test(value))
+            values.add(JSON.parse(`"${value}"`));
+    }
+    return [...values];
+}
+// Where a value that is not quoted ends.
+const SEPARATOR = /[\s,;&"'<>{}[\]]/g;
+const JSON_STRING_BODY = /^(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*$/;
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+const DEFAULT_API_BASE_URL = 'https://api.weixin.qq.com';
+const COMPONENT_INPUTS = ['component_appid', 'component_appsecret', 'component_verify_ticket'];
+// Bounds keep the values inside what setTimeout and a CI job can honour.
+const MAX_TIMEOUT_SECONDS = 3600;
+const MAX_ATTEMPTS = 10;
+// A GitHub-hosted job runs at most 6 hours.
+const MAX_WAIT_SECONDS = 6 * 3600;
+function readRawInputs(names, getInput) {
+    return Object.fromEntries(names.map((name) => [name, getInput(name).trim()]));
+}
+const inputs_text = schemas_string().check(_minLength(1));
+/**
+ * A value the step gave, quoted for an error line (SPEC §3: non-secret values are quoted),
+ * at most 40 characters of it. Never used for a secret, a JSON input or api_base_url (it
+ * may carry a password).
+ */
+function quoted(value) {
+    const given = String(value);
+    return given.length > 40 ? `${JSON.stringify(given.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(given);
+}
+/** An error that quotes the value given first: `"yes" is not a YAML 1.2 boolean …`. */
+const notA = (what) => (issue) => `${quoted(issue.input)} is not ${what}`;
+const yamlBoolean = pipe(schemas_enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
+    error: notA('a YAML 1.2 boolean: give true or false (True/TRUE/False/FALSE also work)'),
+}), transform((value) => value.toLowerCase() === 'true'));
+/** A whole number from `min` to `max`, written plainly (no sign, exponent or leading zero). */
+function wholeNumber(min, max) {
+    const error = notA(`a whole number from ${min} to ${max}`);
+    return pipe(schemas_string().check(_regex(/^(0|[1-9][0-9]{0,15})$/, { error })), pipe(transform(Number), schemas_number().check(_gte(min, { error }), _lte(max, { error }))));
+}
+/** A number above 0 such as 0.25 or 2, written plainly. */
+const positiveNumber = pipe(schemas_string().check(_regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/, { error: notA('a number greater than 0, e.g. 0.25 or 2') })), pipe(transform(Number), schemas_number().check(_positive({ error: notA('a number greater than 0, e.g. 0.25 or 2') }))));
+/** A JSON input: parse, then validate with `shape`; problems carry the path inside the object. */
+function jsonObject(shape) {
+    return pipe(schemas_string().check(refine((value) => isJson(value), {
+        // The text itself is not echoed: a JSON input may hold a password. Where it fails is.
+        error: (issue) => `is not valid JSON (${whereJsonFails(String(issue.input))}): give a JSON object, e.g. {"key": "value"}`,
+        abort: true,
+    })), pipe(transform((value) => JSON.parse(value)), pipe(custom((value) => isObject(value), 'expected a JSON object'), shape)));
+}
+/** The value of a JSON text, or undefined when it does not parse. */
+function parseJson(text) {
+    try {
+        return { value: JSON.parse(text) };
+    }
+    catch {
+        return undefined;
+    }
+}
+const isJson = (text) => parseJson(text) !== undefined;
+/**
+ * Where a text stops being JSON, as a line and a column. Found by a scan of its own, not
+ * from JSON.parse's message: engines word it differently, and it may quote the text (and
+ * a password in it). Linear in the length of the text.
+ */
+function whereJsonFails(text) {
+    const at = jsonErrorAt(text);
+    if (at === undefined)
+        return 'it ends before the JSON does';
+    const before = text.slice(0, at);
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return `at line ${line}, column ${column}`;
+}
+const MAX_JSON_DEPTH = 256;
+/** The index of the first character that cannot be JSON (RFC 8259), or undefined when the text ends first. */
+function jsonErrorAt(text) {
+    let i = 0;
+    const space = () => {
+        while (i < text.length && ' \t\n\r'.includes(text[i]))
+            i++;
+    };
+    const fail = () => {
+        throw i >= text.length ? undefined : i;
+    };
+    const expect = (c) => {
+        if (text[i] !== c)
+            fail();
+        i++;
+    };
+    const digits = () => {
+        const from = i;
+        while (i < text.length && /[0-9]/.test(text[i]))
+            i++;
+        if (i === from)
+            fail();
+    };
+    // Deeper than any input means to nest: said to fail there, rather than overflow the stack.
+    let depth = 0;
+    const value = () => {
+        space();
+        const c = text[i];
+        if (c === '{' || c === '[') {
+            if (++depth > MAX_JSON_DEPTH)
+                fail();
+            const close = c === '{' ? '}' : ']';
+            i++;
+            space();
+            if (text[i] === close) {
+                i++;
+                depth--;
+                return;
+            }
+            for (;;) {
+                if (close === '}') {
+                    space();
+                    if (text[i] !== '"')
+                        fail();
+                    string();
+                    space();
+                    expect(':');
+                }
+                value();
+                space();
+                if (text[i] === close) {
+                    i++;
+                    depth--;
+                    return;
+                }
+                expect(',');
+            }
+        }
+        if (c === '"')
+            return string();
+        if (c === '-' || /[0-9]/.test(c ?? ''))
+            return number();
+        for (const word of ['true', 'false', 'null']) {
+            if (text.startsWith(word, i)) {
+                i += word.length;
+                return;
+            }
+        }
+        fail();
+    };
+    const string = () => {
+        i++;
+        while (i < text.length && text[i] !== '"') {
+            const c = text[i];
+            if (c < ' ')
+                fail();
+            if (c === '\\') {
+                i++;
+                if (text[i] === 'u') {
+                    for (let k = 0; k < 4; k++) {
+                        i++;
+                        if (!/[0-9a-fA-F]/.test(text[i] ?? ''))
+                            fail();
+                    }
+                }
+                else if (!'"\\/bfnrt'.includes(text[i] ?? 'x'))
+                    fail();
+            }
+            i++;
+        }
+        expect('"');
+    };
+    const number = () => {
+        if (text[i] === '-')
+            i++;
+        if (text[i] === '0')
+            i++;
+        else
+            digits();
+        if (text[i] === '.') {
+            i++;
+            digits();
+        }
+        if (text[i] === 'e' || text[i] === 'E') {
+            i++;
+            if (text[i] === '+' || text[i] === '-')
+                i++;
+            digits();
+        }
+    };
+    try {
+        value();
+        space();
+        if (i < text.length)
+            return i;
+        // A text this scan finds whole but JSON.parse refuses: the end is all it can say.
+        return undefined;
+    }
+    catch (thrown) {
+        return thrown;
+    }
+}
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** SPEC §1.1: what WeChat's own Cloud Run CLI accepts as a service name. */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const SERVICE_NAME_RULE = 'use lowercase letters, digits and -, starting with a letter, at most 20 characters';
+/** A valid name close to `given`: `release-v1.2.3` → `release-v1-2-3`. */
+function validServiceName(given) {
+    const name = given
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/-{2,}/g, '-')
+        .replace(/^[^a-z]+/, '')
+        .slice(0, 20)
+        .replace(/-+$/, '');
+    return name === '' ? 'service' : name;
+}
+const serviceName = schemas_string().check(refine((value) => SERVICE_NAME.test(value), {
+    error: (issue) => `${quoted(issue.input)} is not a valid service name: ${SERVICE_NAME_RULE}, e.g. "${validServiceName(String(issue.input))}"`,
+}));
+const apiBaseUrl = pipe(url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://api.weixin.qq.com' }), pipe(transform((value) => new URL(value)), custom((url) => url instanceof URL && url.username === '' && url.password === '' && url.search === '' && url.hash === '', 'must not contain credentials, a query or a fragment (a proxy goes in HTTPS_PROXY)')));
+/** The inputs every action has (SPEC §2); the action's own ones go between service_name and api_base_url. */
+const commonShape = {
+    access_token: optional(inputs_text),
+    component_appid: optional(inputs_text),
+    component_appsecret: optional(inputs_text),
+    component_verify_ticket: optional(inputs_text),
+    env_id: inputs_text,
+    service_name: serviceName,
+    api_base_url: schemas_default(apiBaseUrl, () => new URL(DEFAULT_API_BASE_URL)),
+    timeout_seconds: schemas_default(wholeNumber(1, MAX_TIMEOUT_SECONDS), 30),
+    max_attempts: schemas_default(wholeNumber(1, MAX_ATTEMPTS), 3),
+    dry_run: schemas_default(yamlBoolean, false),
+};
+const LEADING = ['access_token', ...COMPONENT_INPUTS, 'env_id', 'service_name'];
+const TRAILING = ['api_base_url', 'timeout_seconds', 'max_attempts', 'dry_run'];
+function defineInputs(own) {
+    const ownNames = Object.keys(own.shape);
+    const leading = own.noServiceName === true ? LEADING.filter((name) => name !== 'service_name') : LEADING;
+    const names = [...leading, ...ownNames, ...TRAILING];
+    // Keys in action.yml order, so problems are reported in that order.
+    const shapes = { ...commonShape, ...own.shape };
+    const schema = object(Object.fromEntries(names.map((name) => [name, shapes[name]])));
+    const json = own.json ?? {};
+    return {
+        names,
+        parse(raw, others = []) {
+            const given = {};
+            for (const name of names)
+                if ((raw[name] ?? '') !== '')
+                    given[name] = raw[name] ?? '';
+            const problems = credentialProblems(raw);
+            const result = schema.safeParse(given);
+            if (!result.success) {
+                for (const issue of result.error.issues)
+                    problems.push(...describeIssue(issue, raw, json));
+            }
+            problems.push(...(own.across?.(raw) ?? []));
+            if (problems.length > 0 || !result.success)
+                return { ok: false, problems: withNearNames(problems, names, others) };
+            // The common inputs, typed; the action's own ones are handed over as parsed.
+            const data = result.data;
+            const ownValues = Object.fromEntries(ownNames.filter((name) => data[name] !== undefined).map((name) => [name, data[name]]));
+            return {
+                ok: true,
+                inputs: {
+                    credentials: credentialsOf(data),
+                    envId: data.env_id,
+                    serviceName: data.service_name ?? '',
+                    apiBaseUrl: data.api_base_url,
+                    timeoutSeconds: data.timeout_seconds,
+                    maxAttempts: data.max_attempts,
+                    dryRun: data.dry_run,
+                    own: ownValues,
+                },
+            };
+        },
+        secretsIn(raw) {
+            const secrets = [raw['access_token'], raw['component_appsecret'], raw['component_verify_ticket']];
+            for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
+                const text = raw[input] ?? '';
+                const parsed = parseJson(text);
+                for (const field of fields) {
+                    // JSON that does not parse may still hold the secret: it is masked all the same.
+                    const found = parsed !== undefined ? [ownField(parsed.value, field)] : valuesAfter(text, field);
+                    secrets.push(...found.filter((value) => typeof value === 'string'));
+                }
+            }
+            return [...new Set(secrets)].filter((secret) => secret !== undefined && secret !== '');
+        },
+    };
+}
+/**
+ * SPEC §3: an input the step gave under a near name (`service-name` for service_name: the
+ * runner passes `with:` keys as written) is named in the error about the missing one.
+ */
+function withNearNames(problems, names, others) {
+    const strangers = others.filter((other) => !names.includes(other));
+    return problems.map((problem) => {
+        const name = names.find((candidate) => problem.startsWith(`${candidate}: is required`));
+        const near = name === undefined ? undefined : strangers.find((other) => closest(other, [name]) !== undefined);
+        return near === undefined ? problem : `${problem} (the step gives "${near}": the input is named ${name})`;
+    });
+}
+function credentialsOf(given) {
+    return given.access_token !== undefined
+        ? { kind: 'token', accessToken: given.access_token }
+        : {
+            kind: 'component',
+            appid: given.component_appid ?? '',
+            appsecret: given.component_appsecret ?? '',
+            verifyTicket: given.component_verify_ticket ?? '',
+        };
+}
+/** An own field of `value` when it is an object; undefined otherwise. */
+function ownField(value, key) {
+    return isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+}
+function credentialProblems(raw) {
+    const given = (name) => (raw[name] ?? '') !== '';
+    const componentGiven = COMPONENT_INPUTS.filter(given);
+    const componentMissing = COMPONENT_INPUTS.filter((name) => !given(name));
+    if (given('access_token')) {
+        return componentGiven.length === 0
+            ? []
+            : [
+                `access_token: give either access_token or ${COMPONENT_INPUTS.join(' + ')}, not both ` +
+                    `(also given: ${componentGiven.join(', ')})`,
+            ];
+    }
+    if (componentGiven.length === 0) {
+        return [
+            'access_token: is required: give a component_access_token from a secret, ' +
+                `or give ${COMPONENT_INPUTS.join(', ')} to have the action obtain one`,
+        ];
+    }
+    return componentMissing.map((name) => `${name}: is required when ${componentGiven.join(', ')} ${componentGiven.length > 1 ? 'are' : 'is'} given (or give access_token instead)`);
+}
+function describeIssue(issue, raw, json) {
+    const [input = '', ...inner] = issue.path.map(String);
+    const where = [input, ...inner].join('.');
+    if (issue.code === 'unrecognized_keys') {
+        const allowed = Object.keys(json[input]?.schema.def.shape ?? {});
+        return issue.keys.map((key) => {
+            const guess = closest(key, allowed);
+            return (`${where}: unknown key "${key}"` +
+                (guess !== undefined ? ` (did you mean "${guess}"?)` : '') +
+                `; allowed keys: ${allowed.join(', ')}`);
+        });
+    }
+    if (inner.length === 0 && (raw[input] ?? '') === '')
+        return [`${input}: is required`];
+    if (issue.code === 'invalid_type')
+        return [`${where}: expected ${article(issue.expected)}`];
+    return [`${where}: ${issue.message}`];
+}
+function article(expected) {
+    return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+/** The allowed key a typo most likely meant: same letters once case and separators are ignored, or one edit away. */
+function closest(key, allowed) {
+    const fold = (s) => s.toLowerCase().replace(/[_\-\s]/g, '');
+    return allowed.find((name) => fold(name) === fold(key)) ?? allowed.find((name) => editDistance(fold(name), fold(key)) <= 1);
+}
+function editDistance(a, b) {
+    // Keys are short; a long one is no typo of an allowed key.
+    if (Math.abs(a.length - b.length) > 1 || a.length > 64)
+        return Infinity;
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+        }
+        previous = current;
+    }
+    return previous[b.length] ?? 0;
+}
+// ── create (SPEC §1.1, §2) ────────────────────────────────────────────────────────────
+const esInfoSchema = strictObject({
+    id: optional(schemas_number()),
+    secret_name: optional(schemas_string()),
+    ip: optional(schemas_string()),
+    port: optional(schemas_number()),
+    index: optional(schemas_string()),
+    account: optional(schemas_string()),
+    password: optional(schemas_string()),
+});
+const vpcInfoSchema = strictObject({
+    vpc_id: optional(schemas_string()),
+    subnet_ids: optional(array(schemas_string())),
+    create_type: optional(schemas_number()),
+});
+const skipOrFail = (what) => schemas_default(schemas_enum(['skip', 'fail'], { error: notA(`skip (succeed when the service is ${what}) or fail`) }), 'skip');
+const CREATE_INPUTS = defineInputs({
+    shape: {
+        is_public: yamlBoolean,
+        image_repo: optional(inputs_text),
+        remark: optional(inputs_text),
+        es_info: optional(jsonObject(esInfoSchema)),
+        log_type: optional(schemas_enum(['es', 'cls'], { error: notA('es or cls') })),
+        vpc_info: optional(jsonObject(vpcInfoSchema)),
+        public_access: optional(pipe(schemas_enum(['0', '1'], { error: notA('0 or 1') }), transform(Number))),
+        if_exists: skipOrFail('already there'),
+    },
+    json: {
+        es_info: { schema: esInfoSchema, secrets: ['password'] },
+        vpc_info: { schema: vpcInfoSchema },
+    },
+});
+// ── delete (SPEC §2) ──────────────────────────────────────────────────────────────────
+const DELETE_INPUTS = defineInputs({
+    shape: { if_missing: skipOrFail('already gone') },
+});
+// ── deploy (SPEC §1.4, §2) ────────────────────────────────────────────────────────────
+const imageSecretInfoSchema = strictObject({
+    registry_server: optional(schemas_string()),
+    user_name: optional(schemas_string()),
+    password: optional(schemas_string()),
+    email: optional(schemas_string()),
+});
+/**
+ * Every own key, `__proto__` too, with a string value. Not z.record: it drops a key named
+ * `__proto__` and accepts any value under it.
+ */
+const envParamsSchema = custom().check(superRefine((value, context) => {
+    for (const [key, item] of Object.entries(value)) {
+        if (typeof item !== 'string')
+            context.issues.push({ code: 'invalid_type', expected: 'string', input: item, path: [key], message: '' });
+    }
+}));
+// WeChat's instances have a few GB at most: 64 or more is MB given where GB is asked (SPEC §2).
+const MEM_GB_LIMIT = 64;
+const memGb = pipe(positiveNumber, schemas_number().check(refine((gb) => gb < MEM_GB_LIMIT, {
+    error: (issue) => `${quoted(issue.input)} is far more GB than an instance has: mem is in GB, not MB; for ${String(issue.input)} MB give ${Number((Number(issue.input) / 1024).toFixed(3))}`,
+})));
+// SPEC §1.4: at most 50 instances.
+const instances = wholeNumber(0, 50);
+const MIN_NUM = 0;
+// WeChat lists a service's versions in pages of 20; a hundred is far beyond what a team keeps.
+const MAX_KEEP_VERSIONS = 100;
+const MAX_NUM = 5;
+const DEPLOY_INPUTS = defineInputs({
+    shape: {
+        image_url: inputs_text,
+        container_port: schemas_default(wholeNumber(1, 65535), 80),
+        cpu: schemas_default(positiveNumber, 0.25),
+        mem: schemas_default(memGb, 0.5),
+        min_num: schemas_default(instances, MIN_NUM),
+        max_num: schemas_default(instances, MAX_NUM),
+        policy_type: schemas_default(schemas_enum(['cpu', 'mem'], { error: notA('cpu or mem') }), 'cpu'),
+        policy_threshold: schemas_default(positiveNumber, 60),
+        flow_ratio: schemas_default(wholeNumber(0, 100), 100),
+        env_params: optional(jsonObject(envParamsSchema)),
+        version_remark: optional(inputs_text),
+        image_secret_info: optional(jsonObject(imageSecretInfoSchema)),
+        wait: schemas_default(yamlBoolean, true),
+        wait_timeout_seconds: schemas_default(wholeNumber(1, MAX_WAIT_SECONDS), 900),
+        keep_versions: schemas_default(wholeNumber(0, MAX_KEEP_VERSIONS), 0),
+    },
+    json: { image_secret_info: { schema: imageSecretInfoSchema, secrets: ['password'] } },
+    across: (raw) => {
+        // Compared once both are valid, each given or its default; an invalid one has its own line.
+        const [min, max] = [raw['min_num'] || String(MIN_NUM), raw['max_num'] || String(MAX_NUM)].map((value) => instances.safeParse(value).data);
+        return min !== undefined && max !== undefined && min > max
+            ? [`min_num: must not be more than max_num (min_num ${min}, max_num ${max})`]
+            : [];
+    },
+});
+// ── release (SPEC §1.4a, §2) ──────────────────────────────────────────────────────────
+/** `latest`, `previous`, or a version name as WeChat gives them (`app-007`). */
+const versionChoice = schemas_string().check(refine((value) => /^[A-Za-z0-9][\w.-]{0,99}$/.test(value), {
+    error: (issue) => `${quoted(issue.input)} is not a version: give a version name (e.g. app-007), latest or previous`,
+}));
+const RELEASE_INPUTS = defineInputs({
+    shape: {
+        version: schemas_default(versionChoice, 'latest'),
+        flow_ratio: schemas_default(wholeNumber(1, 100), 100),
+        wait: schemas_default(yamlBoolean, true),
+        wait_timeout_seconds: schemas_default(wholeNumber(1, MAX_WAIT_SECONDS), 300),
+    },
+});
+// ── prune (SPEC §2) ───────────────────────────────────────────────────────────────────
+/** The start of a service name: a lowercase letter, then letters, digits and -; at least 2 characters. */
+const PREFIX = /^[a-z][a-z0-9-]{1,19}$/;
+const prefix = schemas_string().check(refine((value) => PREFIX.test(value), {
+    error: (issue) => `${quoted(issue.input)} is not the start of a service name: give at least 2 characters, ` +
+        `a lowercase letter first, then lowercase letters, digits and -, e.g. "pr-"`,
+}));
+/** Service names separated by commas, spaces or line breaks; each must be a valid name. */
+const serviceNames = pipe(schemas_string(), pipe(transform((value) => value.split(/[\s,]+/).filter((name) => name !== '')), array(serviceName)));
+const PRUNE_INPUTS = defineInputs({
+    noServiceName: true,
+    shape: {
+        prefix,
+        keep: schemas_default(serviceNames, []),
+        max_deletes: schemas_default(wholeNumber(1, 100), 10),
+    },
+});
+
 ;// CONCATENATED MODULE: ./src/wechat.ts
 
 
@@ -7754,6 +8449,39 @@ const CREATE_VERSION = call('createcloudbaserunserverversion', '/componenttcb/cr
     version_name: optional(schemas_string()),
     run_id: optional(schemas_string()),
 });
+/** releasecloudbaserunversion (newer generation): all the traffic to one version; `result: "failed"` with errcode 0 is a failure (SPEC §1.4a). */
+const RELEASE_VERSION = call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
+    result: optional(schemas_string()),
+    release_order_id: count,
+});
+/** setcspropotion (older generation): the split between versions; the shares add up to 100, a version left out gets none. */
+const SET_TRAFFIC = call('setcspropotion', '/componenttcb/setcspropotion', true, {});
+const releaseVersionBody = (envId, serviceName, versionName) => ({
+    env_id: envId,
+    server_name: serviceName,
+    release_version: versionName,
+});
+/** The split a canary sets: `versionName` at `share`, `keeper` at the rest (SPEC §2 release: exactly two items). */
+const setTrafficBody = (envId, serviceName, versionName, share, keeper) => ({
+    env: envId,
+    service_name: serviceName,
+    items: [
+        { version_name: versionName, flow_ratio: share },
+        { version_name: keeper, flow_ratio: 100 - share },
+    ],
+});
+/**
+ * How a mini program reaches a service (SPEC §1.4a): wx.cloud.callContainer with the
+ * environment and the X-WX-SERVICE header. No componenttcb call gives a service's domain.
+ */
+function howToReach(envId, serviceName) {
+    const call = `wx.cloud.callContainer({ config: { env: '${envId}' }, path: '/', header: { 'X-WX-SERVICE': '${serviceName}' } })`;
+    return {
+        summary: call,
+        log: `A mini program reaches the service with ${call}. Its public domain, when it has one, is in the CloudBase console ` +
+            '(Cloud Run → the service → details): WeChat’s API gives none.',
+    };
+}
 /** The endpoint of a call, without any query: safe to print. */
 function endpoint(base, call) {
     const url = new URL(base.href);
@@ -7817,9 +8545,15 @@ function createVersionBody(envId, serviceName, own) {
         ...(own.image_secret_info !== undefined && { image_secret_info: own.image_secret_info }),
     };
 }
-/** SPEC §1.4: `normal` runs, `build_fail` failed; anything else is still in progress. */
+/** SPEC §1.4: `normal` runs; `build_fail` and `deploy_fail` failed; anything else is still in progress. */
 const VERSION_RUNNING = 'normal';
-const VERSION_FAILED = 'build_fail';
+/** Each failed status: what failed, and where to look. */
+const VERSION_FAILURES = {
+    build_fail: 'failed to build (build_fail): look at its build log in the CloudBase console (service → versions), fix the image or its settings, then deploy again',
+    deploy_fail: 'failed to deploy (deploy_fail): its image was built but its instances did not start: look at the version’s logs in the CloudBase console ' +
+        '(service → versions → logs), check that container_port is the port the image listens on and that the container starts, then deploy again',
+};
+const hasFailed = (status) => Object.hasOwn(VERSION_FAILURES, status);
 function outcomeOf(answer, clean) {
     const errmsg = answer.errmsg ?? '';
     return { errcode: answer.errcode ?? 0, errmsg: clean(errmsg), rid: clean(ridOf(errmsg)) };
@@ -7922,13 +8656,22 @@ function ipIn(errmsg) {
     ip ||= /\b(\d{1,3}(?:\.\d{1,3}){3})\b/.exec(errmsg)?.[1] ?? '';
     return ip === '' ? '' : ` ${ip}`;
 }
+/**
+ * SPEC §1.5: a refusal for a quota of the cloud underneath (`TcbCode: [LimitExceeded…]`, or
+ * an errmsg that speaks of a quota or limit) means the environment is full.
+ */
+function isQuota(errmsg) {
+    return tcbCodeOf(errmsg).startsWith('LimitExceeded') || /\bquota\b|\blimit(?:ed|s)?\b|\bexceed/i.test(errmsg.slice(0, 2000));
+}
+const QUOTA_REMEDY = 'the environment has reached a quota (CloudBase documents 15 services per environment): delete the services no longer needed, ' +
+    'e.g. with the prune action (prefix: pr-) for the previews of closed pull requests, then run again';
 // WeChat's errmsg is a line or two; a longer one is cut in the failure line (the errmsg output keeps it whole).
 const ERRMSG_CHARS = 300;
 /** The one failure line for a non-zero errcode: call, errcode, WeChat's errmsg, remedy, rid. */
 function describeFailure(call, outcome, attempts = 1) {
     const errmsg = cut(withoutRid(outcome.errmsg), ERRMSG_CHARS);
     const meaning = errmsg !== '' ? errmsg : (ERRCODES[outcome.errcode]?.meaning ?? 'no errmsg');
-    const remedy = ERRCODES[outcome.errcode]?.remedy(outcome.errmsg);
+    const remedy = ERRCODES[outcome.errcode]?.remedy(outcome.errmsg) ?? (isQuota(outcome.errmsg) ? QUOTA_REMEDY : undefined);
     return (`${call.failed}: errcode ${outcome.errcode} (${meaning})` +
         (remedy !== undefined ? `: ${remedy}` : '') +
         (attempts > 1 ? ` [${attempts} attempts]` : '') +
@@ -7941,6 +8684,11 @@ function describeFailure(call, outcome, attempts = 1) {
 
 
 
+
+/** The most an attempt started by the deadline may run past it: a wait ends within about a second of it. */
+const LAST_READ_MS = 1000;
+/** How late a timer may fire (Node promises none): the read at the deadline is not lost to it. */
+const TIMER_SLACK_MS = 100;
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 10_000;
 /** Exponential backoff with jitter: 0.5–1 s, 1–2 s, 2–4 s …, never above 10 s. */
@@ -7949,11 +8697,25 @@ function backoffMs(attempt, random = Math.random) {
     return Math.round(ceiling * (0.5 + random() / 2));
 }
 const sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Waits before attempt `attempt + 1`, saying why. */
-async function pause(api, attempt, of, why) {
+/** Waits before attempt `attempt + 1`, saying why; never past a wait's deadline. */
+async function pause(api, attempt, of, why, call) {
     const wait = backoffMs(attempt, api.random);
+    if (api.deadline !== undefined && clockOf(api)() + wait > api.deadline)
+        throw new DeadlinePassed(call);
     api.log.info(`${why}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${of})`);
     await (api.sleep ?? sleepFor)(wait);
+}
+const clockOf = (api) => api.now ?? Date.now;
+/** The time an attempt may take: timeout_seconds, cut at a wait's deadline (SPEC §3). */
+function attemptMs(api, call) {
+    const timeout = api.timeoutSeconds * 1000;
+    if (api.deadline === undefined)
+        return timeout;
+    const now = clockOf(api)();
+    // The wait's last timer, set to end at the deadline, may fire a little late: its read still starts.
+    if (now > api.deadline + TIMER_SLACK_MS)
+        throw new DeadlinePassed(call);
+    return Math.min(timeout, api.deadline + LAST_READ_MS - now);
 }
 /**
  * POSTs to one call and reads WeChat's answer, within max_attempts (of which `used` were
@@ -7977,27 +8739,30 @@ async function callWeChat(api, call, body, used = 0) {
         log.debug(`${call.name} request body: ${payload}`);
         let http;
         try {
-            http = await (api.post ?? postJson)(url, payload, api.timeoutSeconds * 1000);
+            http = await (api.post ?? postJson)(url, payload, attemptMs(api, call.failed));
         }
         catch (error) {
             if (!(error instanceof TransportError))
                 throw error;
+            // A read cut at a wait's deadline ends the wait; a write's outcome stays unknown (waits only read).
+            if (!call.writes && api.deadline !== undefined && clockOf(api)() >= api.deadline)
+                throw new DeadlinePassed(call.failed);
             const tried = attempt > 1 ? ` on ${attempt} attempts` : '';
             if (!error.sent) {
                 if (more) {
-                    await pause(api, attempt, budget, `Could not reach ${where.host} (${error.message})`);
+                    await pause(api, attempt, budget, `Could not reach ${where.host} (${error.message})`, call.failed);
                     continue;
                 }
-                throw new CallFailed(`${call.failed}: could not reach ${where.href} (${error.message})${tried}: check api_base_url, the runner's network and HTTPS_PROXY`);
+                throw new errors_CallFailed(`${call.failed}: could not reach ${where.href} (${error.message})${tried}: check api_base_url, the runner's network and HTTPS_PROXY`);
             }
             const why = `the request was sent to ${where.href}, then ${error.message}`;
             if (call.writes)
                 throw new OutcomeUnknown(call.failed, why, attempt);
             if (more) {
-                await pause(api, attempt, budget, `No answer from ${where.host} (${error.message})`);
+                await pause(api, attempt, budget, `No answer from ${where.host} (${error.message})`, call.failed);
                 continue;
             }
-            throw new CallFailed(`${call.failed}: ${why}${tried}: check the runner's network and api_base_url, then run the job again`);
+            throw new errors_CallFailed(`${call.failed}: ${why}${tried}: check the runner's network and api_base_url, then run the job again`);
         }
         // A secret in the answer (the token call's) is masked before anything about the answer is printed.
         if (call.secretsInAnswer !== undefined)
@@ -8007,14 +8772,19 @@ async function callWeChat(api, call, body, used = 0) {
         if (!read.ok) {
             if (call.writes)
                 throw new OutcomeUnknown(call.failed, read.problem, attempt);
+            // SPEC §3: a page with a 4xx status (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+            if (http.status >= 300 && http.status < 500 && http.status !== 429) {
+                throw new errors_CallFailed(`${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
+                    (http.status === 404 ? ', and a 404 usually means a wrong path in it' : ''));
+            }
             if (more) {
-                await pause(api, attempt, budget, `No WeChat answer from ${where.host} (HTTP ${http.status})`);
+                await pause(api, attempt, budget, `No WeChat answer from ${where.host} (HTTP ${http.status})`, call.failed);
                 continue;
             }
-            throw new CallFailed(`${call.failed}: ${read.problem}${attempt > 1 ? ` [${attempt} attempts]` : ''}`);
+            throw new errors_CallFailed(`${call.failed}: ${read.problem}${attempt > 1 ? ` [${attempt} attempts]` : ''}`);
         }
         if (isBusy(read.answer.errcode) && more) {
-            await pause(api, attempt, budget, 'WeChat is busy (errcode -1)');
+            await pause(api, attempt, budget, 'WeChat is busy (errcode -1)', call.failed);
             continue;
         }
         return { answer: read.answer, outcome: outcomeOf(read.answer, log.clean), attempts: attempt };
@@ -8082,15 +8852,15 @@ async function writeOnce(api, call, body, readBack) {
         }
         catch (error) {
             const reason = error instanceof Error ? error.message : String(error);
-            throw new CallFailed(`${unknown.message}; the read that would tell what happened failed too (${reason}): check the CloudBase console before running again`);
+            throw new errors_CallFailed(`${unknown.message}; the read that would tell what happened failed too (${reason}): check the CloudBase console before running again`);
         }
         if (happened)
             return { answered: undefined, attempts: used, lost: unknown.why };
         if (used >= api.maxAttempts) {
-            throw new CallFailed(`${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
+            throw new errors_CallFailed(`${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
                 'a read after each showed it had not happened, so nothing changed: run the job again');
         }
-        await pause(api, used, api.maxAttempts, 'The read shows it did not happen');
+        await pause(api, used, api.maxAttempts, 'The read shows it did not happen', call.failed);
     }
 }
 /**
@@ -8107,300 +8877,6 @@ const SECRET_FIELDS = new Set(['password', 'component_appsecret', 'component_ver
 function hidePasswords(key, value) {
     return SECRET_FIELDS.has(key) && typeof value === 'string' ? '***' : value;
 }
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-const DEFAULT_API_BASE_URL = 'https://api.weixin.qq.com';
-const COMPONENT_INPUTS = ['component_appid', 'component_appsecret', 'component_verify_ticket'];
-// Bounds keep the values inside what setTimeout and a CI job can honour.
-const MAX_TIMEOUT_SECONDS = 3600;
-const MAX_ATTEMPTS = 10;
-// A GitHub-hosted job runs at most 6 hours.
-const MAX_WAIT_SECONDS = 6 * 3600;
-function readRawInputs(names, getInput) {
-    return Object.fromEntries(names.map((name) => [name, getInput(name).trim()]));
-}
-const inputs_text = schemas_string().check(_minLength(1));
-const yamlBoolean = pipe(schemas_enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
-    error: 'must be a YAML 1.2 boolean: true or false (True/TRUE/False/FALSE also work)',
-}), transform((value) => value.toLowerCase() === 'true'));
-/** A whole number from `min` to `max`, written plainly (no sign, exponent or leading zero). */
-function wholeNumber(min, max) {
-    const message = `must be a whole number from ${min} to ${max}`;
-    return pipe(schemas_string().check(_regex(/^(0|[1-9][0-9]{0,15})$/, message)), pipe(transform(Number), schemas_number().check(_gte(min, message), _lte(max, message))));
-}
-/** A number above 0 such as 0.25 or 2, written plainly. */
-const positiveNumber = pipe(schemas_string().check(_regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/, 'must be a number greater than 0, e.g. 0.25 or 2')), pipe(transform(Number), schemas_number().check(_positive('must be a number greater than 0, e.g. 0.25 or 2'))));
-/** A JSON input: parse, then validate with `shape`; problems carry the path inside the object. */
-function jsonObject(shape) {
-    return pipe(schemas_string().check(refine((value) => isJson(value), {
-        // The text itself is not echoed: a JSON input may hold a password.
-        error: 'is not valid JSON: give a JSON object, e.g. {"key": "value"}',
-        abort: true,
-    })), pipe(transform((value) => JSON.parse(value)), pipe(custom((value) => isObject(value), 'expected a JSON object'), shape)));
-}
-/** The value of a JSON text, or undefined when it does not parse. */
-function parseJson(text) {
-    try {
-        return { value: JSON.parse(text) };
-    }
-    catch {
-        return undefined;
-    }
-}
-const isJson = (text) => parseJson(text) !== undefined;
-const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
-/** SPEC §1.1: what WeChat's own Cloud Run CLI accepts as a service name. */
-const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
-const SERVICE_NAME_RULE = 'use lowercase letters, digits and -, starting with a letter, at most 20 characters';
-/** A valid name close to `given`: `release-v1.2.3` → `release-v1-2-3`. */
-function validServiceName(given) {
-    const name = given
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, '-')
-        .replace(/-{2,}/g, '-')
-        .replace(/^[^a-z]+/, '')
-        .slice(0, 20)
-        .replace(/-+$/, '');
-    return name === '' ? 'service' : name;
-}
-const serviceName = schemas_string().check(refine((value) => SERVICE_NAME.test(value), {
-    error: (issue) => {
-        const given = String(issue.input);
-        const shown = given.length > 40 ? `${JSON.stringify(given.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(given);
-        return `${shown} is not a valid service name: ${SERVICE_NAME_RULE}, e.g. "${validServiceName(given)}"`;
-    },
-}));
-const apiBaseUrl = pipe(url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://api.weixin.qq.com' }), pipe(transform((value) => new URL(value)), custom((url) => url instanceof URL && url.username === '' && url.password === '' && url.search === '' && url.hash === '', 'must not contain credentials, a query or a fragment (a proxy goes in HTTPS_PROXY)')));
-/** The inputs every action has (SPEC §2); the action's own ones go between service_name and api_base_url. */
-const commonShape = {
-    access_token: optional(inputs_text),
-    component_appid: optional(inputs_text),
-    component_appsecret: optional(inputs_text),
-    component_verify_ticket: optional(inputs_text),
-    env_id: inputs_text,
-    service_name: serviceName,
-    api_base_url: schemas_default(apiBaseUrl, () => new URL(DEFAULT_API_BASE_URL)),
-    timeout_seconds: schemas_default(wholeNumber(1, MAX_TIMEOUT_SECONDS), 30),
-    max_attempts: schemas_default(wholeNumber(1, MAX_ATTEMPTS), 3),
-    dry_run: schemas_default(yamlBoolean, false),
-};
-const LEADING = ['access_token', ...COMPONENT_INPUTS, 'env_id', 'service_name'];
-const TRAILING = ['api_base_url', 'timeout_seconds', 'max_attempts', 'dry_run'];
-function defineInputs(own) {
-    const ownNames = Object.keys(own.shape);
-    const names = [...LEADING, ...ownNames, ...TRAILING];
-    // Keys in action.yml order, so problems are reported in that order.
-    const shapes = { ...commonShape, ...own.shape };
-    const schema = object(Object.fromEntries(names.map((name) => [name, shapes[name]])));
-    const json = own.json ?? {};
-    return {
-        names,
-        parse(raw) {
-            const given = {};
-            for (const name of names)
-                if ((raw[name] ?? '') !== '')
-                    given[name] = raw[name] ?? '';
-            const problems = credentialProblems(raw);
-            const result = schema.safeParse(given);
-            if (!result.success) {
-                for (const issue of result.error.issues)
-                    problems.push(...describeIssue(issue, raw, json));
-            }
-            problems.push(...(own.across?.(raw) ?? []));
-            if (problems.length > 0 || !result.success)
-                return { ok: false, problems };
-            // The common inputs, typed; the action's own ones are handed over as parsed.
-            const data = result.data;
-            const ownValues = Object.fromEntries(ownNames.filter((name) => data[name] !== undefined).map((name) => [name, data[name]]));
-            return {
-                ok: true,
-                inputs: {
-                    credentials: credentialsOf(data),
-                    envId: data.env_id,
-                    serviceName: data.service_name,
-                    apiBaseUrl: data.api_base_url,
-                    timeoutSeconds: data.timeout_seconds,
-                    maxAttempts: data.max_attempts,
-                    dryRun: data.dry_run,
-                    own: ownValues,
-                },
-            };
-        },
-        secretsIn(raw) {
-            const secrets = [raw['access_token'], raw['component_appsecret'], raw['component_verify_ticket']];
-            for (const [input, { secrets: fields = [] }] of Object.entries(json)) {
-                const text = raw[input] ?? '';
-                const parsed = parseJson(text);
-                for (const field of fields) {
-                    // JSON that does not parse may still hold the secret: it is masked all the same.
-                    const found = parsed !== undefined ? [ownField(parsed.value, field)] : valuesAfter(text, field);
-                    secrets.push(...found.filter((value) => typeof value === 'string'));
-                }
-            }
-            return [...new Set(secrets)].filter((secret) => secret !== undefined && secret !== '');
-        },
-    };
-}
-function credentialsOf(given) {
-    return given.access_token !== undefined
-        ? { kind: 'token', accessToken: given.access_token }
-        : {
-            kind: 'component',
-            appid: given.component_appid ?? '',
-            appsecret: given.component_appsecret ?? '',
-            verifyTicket: given.component_verify_ticket ?? '',
-        };
-}
-/** An own field of `value` when it is an object; undefined otherwise. */
-function ownField(value, key) {
-    return isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
-}
-function credentialProblems(raw) {
-    const given = (name) => (raw[name] ?? '') !== '';
-    const componentGiven = COMPONENT_INPUTS.filter(given);
-    const componentMissing = COMPONENT_INPUTS.filter((name) => !given(name));
-    if (given('access_token')) {
-        return componentGiven.length === 0
-            ? []
-            : [
-                `access_token: give either access_token or ${COMPONENT_INPUTS.join(' + ')}, not both ` +
-                    `(also given: ${componentGiven.join(', ')})`,
-            ];
-    }
-    if (componentGiven.length === 0) {
-        return [
-            'access_token: is required: give a component_access_token from a secret, ' +
-                `or give ${COMPONENT_INPUTS.join(', ')} to have the action obtain one`,
-        ];
-    }
-    return componentMissing.map((name) => `${name}: is required when ${componentGiven.join(', ')} ${componentGiven.length > 1 ? 'are' : 'is'} given (or give access_token instead)`);
-}
-function describeIssue(issue, raw, json) {
-    const [input = '', ...inner] = issue.path.map(String);
-    const where = [input, ...inner].join('.');
-    if (issue.code === 'unrecognized_keys') {
-        const allowed = Object.keys(json[input]?.schema.def.shape ?? {});
-        return issue.keys.map((key) => {
-            const guess = closest(key, allowed);
-            return (`${where}: unknown key "${key}"` +
-                (guess !== undefined ? ` (did you mean "${guess}"?)` : '') +
-                `; allowed keys: ${allowed.join(', ')}`);
-        });
-    }
-    if (inner.length === 0 && (raw[input] ?? '') === '')
-        return [`${input}: is required`];
-    if (issue.code === 'invalid_type')
-        return [`${where}: expected ${article(issue.expected)}`];
-    return [`${where}: ${issue.message}`];
-}
-function article(expected) {
-    return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
-/** The allowed key a typo most likely meant: same letters once case and separators are ignored, or one edit away. */
-function closest(key, allowed) {
-    const fold = (s) => s.toLowerCase().replace(/[_\-\s]/g, '');
-    return allowed.find((name) => fold(name) === fold(key)) ?? allowed.find((name) => editDistance(fold(name), fold(key)) <= 1);
-}
-function editDistance(a, b) {
-    // Keys are short; a long one is no typo of an allowed key.
-    if (Math.abs(a.length - b.length) > 1 || a.length > 64)
-        return Infinity;
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-        }
-        previous = current;
-    }
-    return previous[b.length] ?? 0;
-}
-// ── create (SPEC §1.1, §2) ────────────────────────────────────────────────────────────
-const esInfoSchema = strictObject({
-    id: optional(schemas_number()),
-    secret_name: optional(schemas_string()),
-    ip: optional(schemas_string()),
-    port: optional(schemas_number()),
-    index: optional(schemas_string()),
-    account: optional(schemas_string()),
-    password: optional(schemas_string()),
-});
-const vpcInfoSchema = strictObject({
-    vpc_id: optional(schemas_string()),
-    subnet_ids: optional(array(schemas_string())),
-    create_type: optional(schemas_number()),
-});
-const skipOrFail = (what) => schemas_default(schemas_enum(['skip', 'fail'], { error: `must be skip (succeed when the service is ${what}) or fail` }), 'skip');
-const CREATE_INPUTS = defineInputs({
-    shape: {
-        is_public: yamlBoolean,
-        image_repo: optional(inputs_text),
-        remark: optional(inputs_text),
-        es_info: optional(jsonObject(esInfoSchema)),
-        log_type: optional(schemas_enum(['es', 'cls'], { error: 'must be "es" or "cls"' })),
-        vpc_info: optional(jsonObject(vpcInfoSchema)),
-        public_access: optional(pipe(schemas_enum(['0', '1'], { error: 'must be 0 or 1' }), transform(Number))),
-        if_exists: skipOrFail('already there'),
-    },
-    json: {
-        es_info: { schema: esInfoSchema, secrets: ['password'] },
-        vpc_info: { schema: vpcInfoSchema },
-    },
-});
-// ── delete (SPEC §2) ──────────────────────────────────────────────────────────────────
-const DELETE_INPUTS = defineInputs({
-    shape: { if_missing: skipOrFail('already gone') },
-});
-// ── deploy (SPEC §1.4, §2) ────────────────────────────────────────────────────────────
-const imageSecretInfoSchema = strictObject({
-    registry_server: optional(schemas_string()),
-    user_name: optional(schemas_string()),
-    password: optional(schemas_string()),
-    email: optional(schemas_string()),
-});
-/**
- * Every own key, `__proto__` too, with a string value. Not z.record: it drops a key named
- * `__proto__` and accepts any value under it.
- */
-const envParamsSchema = custom().check(superRefine((value, context) => {
-    for (const [key, item] of Object.entries(value)) {
-        if (typeof item !== 'string')
-            context.issues.push({ code: 'invalid_type', expected: 'string', input: item, path: [key], message: '' });
-    }
-}));
-// SPEC §1.4: at most 50 instances.
-const instances = wholeNumber(0, 50);
-const MIN_NUM = 0;
-const MAX_NUM = 5;
-const DEPLOY_INPUTS = defineInputs({
-    shape: {
-        image_url: inputs_text,
-        container_port: schemas_default(wholeNumber(1, 65535), 80),
-        cpu: schemas_default(positiveNumber, 0.25),
-        mem: schemas_default(positiveNumber, 0.5),
-        min_num: schemas_default(instances, MIN_NUM),
-        max_num: schemas_default(instances, MAX_NUM),
-        policy_type: schemas_default(schemas_enum(['cpu', 'mem'], { error: 'must be cpu or mem' }), 'cpu'),
-        policy_threshold: schemas_default(positiveNumber, 60),
-        flow_ratio: schemas_default(wholeNumber(0, 100), 100),
-        env_params: optional(jsonObject(envParamsSchema)),
-        version_remark: optional(inputs_text),
-        image_secret_info: optional(jsonObject(imageSecretInfoSchema)),
-        wait: schemas_default(yamlBoolean, true),
-        wait_timeout_seconds: schemas_default(wholeNumber(1, MAX_WAIT_SECONDS), 900),
-    },
-    json: { image_secret_info: { schema: imageSecretInfoSchema, secrets: ['password'] } },
-    across: (raw) => {
-        // Compared once both are valid, each given or its default; an invalid one has its own line.
-        const [min, max] = [raw['min_num'] || String(MIN_NUM), raw['max_num'] || String(MAX_NUM)].map((value) => instances.safeParse(value).data);
-        return min !== undefined && max !== undefined && min > max
-            ? [`min_num: must not be more than max_num (min_num ${min}, max_num ${max})`]
-            : [];
-    },
-});
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -11260,9 +11736,16 @@ function getIDToken(aud) {
 
 /** The outputs every action has (SPEC §2). */
 const COMMON_OUTPUTS = ['errcode', 'errmsg', 'rid', 'env_id', 'service_name'];
-function newReport(title, own) {
-    const outputs = Object.fromEntries(COMMON_OUTPUTS.map((name) => [name, '']));
-    return { title, outputs: { ...outputs, ...own }, details: new Map(), result: '' };
+/** A report with every output empty, or at its starting value; `wholeEnvironment` (prune) has no service_name. */
+function newReport(title, own, wholeEnvironment = false) {
+    const common = COMMON_OUTPUTS.filter((name) => !(wholeEnvironment && name === 'service_name'));
+    const outputs = Object.fromEntries(common.map((name) => [name, '']));
+    return { title, outputs: { ...outputs, ...own }, details: new Map(), result: '', pending: '' };
+}
+/** The summary row and the notice (shown on the run's page) that say how a mini program reaches the service (create and deploy). */
+function showHowToReach(report, log, reach) {
+    report.details.set('Reach it', reach.summary);
+    log.notice(reach.log);
 }
 /** The outputs that come from WeChat's answer, from the call that answered. */
 function answered(report, outcome) {
@@ -11293,7 +11776,7 @@ async function writeSummary(report, log) {
     const code = (text) => (text === '' ? '' : `<code>${cell(text)}</code>`);
     const rows = [
         ['Environment', code(report.outputs['env_id'] ?? '')],
-        ['Service', code(report.outputs['service_name'] ?? '')],
+        ...(report.outputs['service_name'] !== undefined ? [['Service', code(report.outputs['service_name'])]] : []),
         ...[...report.details].map(([name, value]) => [name, cell(value)]),
         ['Result', cell(report.result)],
         ['errcode', cell(report.outputs['errcode'] ?? '')],
@@ -11335,13 +11818,36 @@ function escapeHtml(text) {
 const MAX_PAGES = 1000;
 /** Whether `serviceName` is listed in `envId`: page until found, an empty page, or `total` items. */
 async function findService(api, envId, serviceName) {
-    let exists = false;
+    const { names, outcome } = await readServices(api, envId, (name) => name === serviceName);
+    return { exists: names.includes(serviceName), outcome };
+}
+/**
+ * SPEC §2: deploy and release need the service. Absent, the step fails with a line that
+ * starts with the action's name (`who`) and carries the lookup's answer as its outputs.
+ */
+async function requireService(api, envId, serviceName, who, remedy) {
+    const lookup = await findService(api, envId, serviceName);
+    if (!lookup.exists) {
+        throw new CallFailed(`${who}: service "${serviceName}" does not exist in environment "${envId}": ${remedy}`, lookup.outcome);
+    }
+}
+/**
+ * Every service of `envId` by name, all pages read, and the answer of the last page (prune).
+ * A name listed twice (the list shifted between two pages) counts once.
+ */
+async function listServices(api, envId) {
+    const { names, outcome } = await readServices(api, envId);
+    return { names: [...new Set(names)], outcome };
+}
+/** The services' names page by page, until one is `wanted`, a page comes back empty, or `total` are read. */
+async function readServices(api, envId, wanted = () => false) {
+    const names = [];
     const outcome = await pageThrough(api, LIST_SERVICES, (offset) => listServicesBody(envId, offset), (answer) => {
-        const page = answer.cslist ?? [];
-        exists = page.some((service) => service.server_name === serviceName);
-        return { items: page.length, total: answer.total, done: exists };
+        const page = (answer.cslist ?? []).map((service) => service.server_name);
+        names.push(...page);
+        return { items: page.length, total: answer.total, done: page.some(wanted) };
     });
-    return { exists, outcome };
+    return { names, outcome };
 }
 /** Every version of a service, as getcsversionlist lists them. */
 async function listVersions(api, envId, serviceName) {
@@ -11359,36 +11865,52 @@ async function pageThrough(api, call, body, read) {
     for (let pages = 1;; pages++) {
         const { answer, outcome, attempts } = await callWeChat(api, call, body(offset));
         if (outcome.errcode !== 0)
-            throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
+            throw new errors_CallFailed(describeFailure(call, outcome, attempts), outcome);
         const page = read(answer);
         offset += page.items;
         const total = Number(page.total ?? Infinity);
         if (page.done || page.items === 0 || offset >= total)
             return outcome;
         if (pages >= MAX_PAGES) {
-            throw new CallFailed(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
+            throw new errors_CallFailed(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
         }
     }
 }
+/** A version's share of the service's traffic now, as the list gives it (a number, or a number as text). */
+const shareOf = (version) => Number(version.flow_ratio ?? 0) || 0;
+/**
+ * Newest first (SPEC §2 release): the later `created_time` (WeChat's `YYYY-MM-DD hh:mm:ss`
+ * sorts as text), a tie broken by the greater name (WeChat numbers versions upward).
+ */
+function newestFirst(a, b) {
+    return compare(b.created_time ?? '', a.created_time ?? '') || compare(b.version_name, a.version_name);
+}
+const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
 ;// CONCATENATED MODULE: ./src/log.ts
 
 
 function createLog() {
-    const secrets = [];
-    const clean = (text) => redact(text, secrets);
+    const secrets = new Set();
+    // The forms of each secret are worked out once, when it is hidden; each line is then read once.
+    const forms = [];
+    let clean = redactor(forms);
     // Redact first: inert() rewrites characters a secret may contain.
     const shown = (line) => inert(clean(line));
     return {
         hide(values) {
-            for (const value of values.flatMap(secretValues)) {
-                if (secrets.includes(value))
-                    continue;
+            const fresh = [...new Set(values.flatMap(secretValues))].filter((value) => !secrets.has(value));
+            if (fresh.length === 0)
+                return;
+            for (const value of fresh) {
                 core_setSecret(value);
-                secrets.push(value);
+                secrets.add(value);
             }
+            for (const form of secretForms(fresh))
+                forms.push(form);
+            clean = redactor(forms);
         },
-        clean,
+        clean: (text) => clean(text),
         info: (line) => info(shown(line)),
         error: (line) => error(shown(line)),
         warning: (line) => warning(shown(line)),
@@ -11421,45 +11943,139 @@ function inert(line) {
 
 
 
+/** How the runner cancels a step: SIGINT, then SIGTERM (SPEC §3). The exit codes a shell gives them. */
+const CANCELS = { SIGINT: 130, SIGTERM: 143 };
 /**
  * Runs one step of an action around its story: secrets masked before anything is printed,
  * inputs validated all at once, then the story; whatever happens, one failure line at
- * most, and the outputs and the summary written.
+ * most, and the outputs and the summary written. Cancelled, it stops at once with what it
+ * knows: outputs, summary, one line that says what may still be in flight.
  */
-async function perform(action, story) {
+async function perform(action, story, exit = (code) => process.exit(code)) {
     const log = createLog();
-    const report = newReport(action.title, action.outputs);
+    const report = newReport(action.title, action.outputs, action.wholeEnvironment);
+    let ended = false;
+    const end = async () => {
+        setOutputs(report, log);
+        await writeSummary(report, log);
+    };
+    const onCancel = async (signal) => {
+        if (ended)
+            return;
+        ended = true;
+        report.result = `cancelled (${signal})`;
+        log.fail(`${action.short}: cancelled (${signal}) ` +
+            (report.pending !== '' ? `while ${report.pending}` : 'before any change was sent to WeChat: nothing is in flight'));
+        await end();
+        exit(CANCELS[signal]);
+    };
+    const listeners = Object.keys(CANCELS).map((signal) => {
+        const listener = () => void onCancel(signal);
+        process.on(signal, listener);
+        return [signal, listener];
+    });
     // A runner that stops reading the log must not turn into a crash with a stack trace.
     process.stdout.on('error', ignore);
     try {
         const raw = readRawInputs(action.inputs.names, (name) => getInput(name));
         log.hide([...action.inputs.secretsIn(raw), ...proxySecrets(process.env)]);
-        const inputs = validInputs(action.inputs, raw, log);
+        const inputs = validInputs(action.inputs, raw, givenInputs(process.env), log);
         report.outputs['env_id'] = inputs.envId;
-        report.outputs['service_name'] = inputs.serviceName;
+        if (!action.wholeEnvironment)
+            report.outputs['service_name'] = inputs.serviceName;
         await story(inputs, { log, report });
     }
     catch (error) {
-        if (error instanceof CallFailed && error.outcome !== undefined)
-            answered(report, error.outcome);
-        report.result = log.clean(messageOf(error, action.name));
-        log.fail(report.result);
+        if (!ended) {
+            if (error instanceof errors_CallFailed && error.outcome !== undefined)
+                answered(report, error.outcome);
+            report.result = log.clean(messageOf(error, action.name));
+            log.fail(report.result);
+        }
     }
     finally {
-        setOutputs(report, log);
-        await writeSummary(report, log);
+        if (!ended) {
+            ended = true;
+            await end();
+        }
+        for (const [signal, listener] of listeners)
+            process.off(signal, listener);
         process.stdout.off('error', ignore);
     }
 }
 const ignore = () => undefined;
-function validInputs(definition, raw, log) {
-    const parsed = definition.parse(raw);
+/** The inputs the step gave, as the runner names them in INPUT_* (`with:` keys upper-cased, spaces as _), lower-cased. */
+const givenInputs = (env) => Object.keys(env)
+    .filter((key) => key.startsWith('INPUT_') && (env[key] ?? '').trim() !== '')
+    .map((key) => key.slice('INPUT_'.length).toLowerCase());
+function validInputs(definition, raw, given, log) {
+    const parsed = definition.parse(raw, given);
     if (parsed.ok)
         return parsed.inputs;
     for (const problem of parsed.problems)
         log.error(problem);
     const count = parsed.problems.length;
-    throw new CallFailed(`${count} invalid input${count > 1 ? 's' : ''} (see the errors above); nothing was sent to WeChat`);
+    throw new errors_CallFailed(`${count} invalid input${count > 1 ? 's' : ''} (see the errors above); nothing was sent to WeChat`);
+}
+
+;// CONCATENATED MODULE: ./src/teardown.ts
+/**
+ * A checked delete of a whole service (SPEC §2 delete), for the delete and prune actions:
+ * its versions, no traffic first, the last with the service; or the service itself when it
+ * has none; then a lookup, which alone says it is gone. A version created meanwhile (a
+ * deploy still running) keeps the service alive: it is listed and deleted again, up to
+ * ROUNDS rounds.
+ */
+
+
+
+
+const ROUNDS = 3;
+/**
+ * Deletes service `serviceName` of `envId` and checks it is gone. `who` starts the failure
+ * line when it is still there after the last round (`delete: service …`).
+ */
+async function tearDown(api, envId, serviceName, who) {
+    const { log } = api;
+    const gone = async () => !(await findService(api, envId, serviceName)).exists;
+    const deleted = [];
+    let outcome;
+    for (let round = 1;; round++) {
+        // No traffic first, so that what still serves goes last, and with it the service.
+        const versions = (await listVersions(api, envId, serviceName)).sort((a, b) => shareOf(a) - shareOf(b));
+        if (round > ROUNDS) {
+            throw new errors_CallFailed(`${who}: service "${serviceName}" is still there after ${ROUNDS} rounds of deletes` +
+                (versions.length > 0 ? ` (versions left: ${versions.map((v) => v.version_name).join(', ')})` : ' (it lists no version)') +
+                `: something keeps deploying to it (a deploy or another workflow run): stop it, then run the ${who} again`);
+        }
+        if (round > 1)
+            log.info(`Service "${serviceName}" is still listed: deleting what it has now (round ${round} of ${ROUNDS}).`);
+        if (versions.length === 0) {
+            log.info(`Service "${serviceName}" has no versions: deleting the service.`);
+            outcome = await deleteOnce(api, DELETE_SERVICE, deleteServiceBody(envId, serviceName), gone);
+        }
+        for (const [index, { version_name: version }] of versions.entries()) {
+            const withService = index === versions.length - 1;
+            log.info(`Deleting version "${version}" (${index + 1} of ${versions.length})${withService ? ', and with it the service' : ''}.`);
+            const versionGone = async () => (await gone()) || !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
+            outcome = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), versionGone);
+            deleted.push(version);
+        }
+        if (await gone())
+            return { outcome, versions: deleted };
+    }
+}
+/** One delete, never repeated after it may have landed; its answer, or undefined when it was lost and a read showed it done. */
+async function deleteOnce(api, call, body, done) {
+    const written = await writeOnce(api, call, body, done);
+    if (written.answered === undefined) {
+        api.log.info(`The answer was lost (${written.lost}), but a read shows it was deleted.`);
+        return undefined;
+    }
+    const { outcome, attempts } = written.answered;
+    if (outcome.errcode !== 0)
+        throw new errors_CallFailed(describeFailure(call, outcome, attempts), outcome);
+    return outcome;
 }
 
 ;// CONCATENATED MODULE: ./src/token.ts
@@ -11496,8 +12112,8 @@ async function obtainComponentToken(api, credentials, nothingDone) {
         return token;
     }
     if (outcome.errcode === 0)
-        throw new CallFailed(`${call.failed}: WeChat answered without a component_access_token`);
-    throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
+        throw new errors_CallFailed(`${call.failed}: WeChat answered without a component_access_token`);
+    throw new errors_CallFailed(describeFailure(call, outcome, attempts), outcome);
 }
 /** For a dry run: the token request, when the action would make one. */
 function showTokenRequest(inputs, log) {
@@ -11521,8 +12137,10 @@ const tokenRequestBody = (credentials) => ({
 
 
 
+
 const DELETE = {
     name: 'create-cloudbase-service/delete',
+    short: 'delete',
     title: 'CloudBase Run service deleted',
     inputs: DELETE_INPUTS,
     outputs: { deleted: 'false', existed: 'false' },
@@ -11530,7 +12148,7 @@ const DELETE = {
 /**
  * One run: read inputs → get a token → (dry run?) → look the service up → absent: as
  * if_missing says; there: delete its versions, the last one with the service, or the
- * service itself when it has none → outputs and summary.
+ * service itself when it has none, until a lookup shows it gone → outputs and summary.
  */
 async function run() {
     await perform(DELETE, async (inputs, { log, report }) => {
@@ -11545,52 +12163,28 @@ async function run() {
         const lookup = await findService(api, envId, serviceName);
         if (!lookup.exists) {
             report.details.set('Existed before', 'false');
+            answered(report, lookup.outcome);
             if (inputs.own.if_missing === 'fail') {
-                throw new CallFailed(`${DELETE_SERVICE.failed}: service "${serviceName}" does not exist in environment "${envId}" and if_missing is fail: ` +
+                throw new errors_CallFailed(`delete: service "${serviceName}" does not exist in environment "${envId}" and if_missing is fail: ` +
                     'check service_name and env_id, or set if_missing: skip');
             }
-            answered(report, lookup.outcome);
             report.result = 'already gone: nothing deleted (if_missing: skip)';
             log.info(`Service "${serviceName}" is not in environment "${envId}": nothing to delete (if_missing: skip).`);
             return;
         }
         report.outputs['existed'] = 'true';
         report.details.set('Existed before', 'true');
-        // No traffic first, so that what still serves goes last, and with it the service.
-        const versions = (await listVersions(api, envId, serviceName)).sort((a, b) => Number(a.flow_ratio ?? 0) - Number(b.flow_ratio ?? 0));
-        const gone = serviceGone(api, inputs);
-        let last;
-        if (versions.length === 0) {
-            log.info(`Service "${serviceName}" has no versions: deleting the service.`);
-            last = await deleteOnce(api, DELETE_SERVICE, deleteServiceBody(envId, serviceName), gone);
-        }
-        for (const [index, { version_name: version }] of versions.entries()) {
-            const withService = index === versions.length - 1;
-            log.info(`Deleting version "${version}" (${index + 1} of ${versions.length})${withService ? ', and with it the service' : ''}.`);
-            const versionGone = async () => (await gone()) || !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
-            last = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), versionGone);
-        }
-        if (last !== undefined)
-            answered(report, last);
+        report.pending = `deleting service "${serviceName}": some of its versions may be deleted and the service may remain; run the delete again`;
+        const { outcome, versions } = await tearDown(api, envId, serviceName, DELETE.short);
+        report.pending = '';
+        if (outcome !== undefined)
+            answered(report, outcome);
         if (versions.length > 0)
-            report.details.set('Versions deleted', versions.map((v) => v.version_name).join(', '));
+            report.details.set('Versions deleted', versions.join(', '));
         report.outputs['deleted'] = 'true';
         report.result = 'deleted';
-        log.info(`Deleted service "${serviceName}"${last !== undefined && last.rid !== '' ? ` (rid: ${last.rid})` : ''}.`);
+        log.info(`Deleted service "${serviceName}"${outcome !== undefined && outcome.rid !== '' ? ` (rid: ${outcome.rid})` : ''}.`);
     });
-}
-const serviceGone = (api, inputs) => async () => !(await findService(api, inputs.envId, inputs.serviceName)).exists;
-/** One delete, never repeated after it may have landed; its answer, or undefined when it was lost and a read showed it done. */
-async function deleteOnce(api, call, body, done) {
-    const written = await writeOnce(api, call, body, done);
-    if (written.answered === undefined) {
-        api.log.info(`The answer was lost (${written.lost}), but a read shows it was deleted.`);
-        return undefined;
-    }
-    const { outcome, attempts } = written.answered;
-    if (outcome.errcode !== 0)
-        throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
-    return outcome;
 }
 /** Shows what would be sent: the reads, then the deletes their answers decide between. */
 function showDryRun(inputs, log) {
@@ -11613,7 +12207,7 @@ function showDryRun(inputs, log) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _delete_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(624);
+/* harmony import */ var _delete_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(977);
 
 await (0,_delete_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
