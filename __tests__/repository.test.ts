@@ -17,6 +17,7 @@ const packageJson = JSON.parse(read('package.json')) as {
   scripts: Record<string, string>;
   engines?: Record<string, string>;
   devDependencies: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
 };
 const workflowPaths = readdirSync(join(ROOT, '.github', 'workflows'))
   .filter((name) => /\.ya?ml$/.test(name))
@@ -86,7 +87,29 @@ describe('Node', () => {
   });
 
   it('package.json says what the development machine needs to run npm (the scripts run on the `node` dev dependency)', () => {
-    expect(packageJson.engines).toEqual({ node: expect.stringMatching(/^>=\d+$/), npm: expect.stringMatching(/^>=\d+$/) });
+    expect(packageJson.engines).toEqual({ node: expect.stringMatching(/^>=\d+(\.\d+)?$/), npm: expect.stringMatching(/^>=\d+$/) });
+  });
+
+  it('every package in the lock accepts the Node that engines names, so npm ci prints no EBADENGINE warning (issue 20)', () => {
+    const semver = createRequire(import.meta.url)('semver') as {
+      minVersion(range: string): { version: string };
+      satisfies(v: string, r: string): boolean;
+    };
+    const lowest = semver.minVersion(packageJson.engines?.['node'] ?? '').version;
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+    const refusing = Object.entries(lock.packages)
+      .filter(([path, entry]) => path !== '' && !Array.isArray(entry.engines) && entry.engines?.node !== undefined)
+      .filter(([, entry]) => !semver.satisfies(lowest, (entry.engines as { node: string }).node))
+      .map(([path, entry]) => `${path.replace(/^.*node_modules\//, '')} wants node ${(entry.engines as { node: string }).node}`);
+    expect(refusing).toEqual([]);
+  });
+
+  it('no package install script is left unreviewed (npm 11 warns of each in npm ci)', () => {
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([path]) => path.replace(/^.*node_modules\//, ''));
+    expect(withScripts.filter((name) => !Object.hasOwn(packageJson.allowScripts ?? {}, name))).toEqual([]);
   });
 
   it.each(workflowPaths)('%s sets up Node from .node-version', (path) => {
