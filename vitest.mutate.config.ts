@@ -31,6 +31,7 @@ export default defineConfig({
     exclude: [
       '__tests__/**/*.e2e.test.ts',
       '__tests__/workflows.test.ts',
+      '__tests__/examples-*.test.ts',
       '__tests__/start.test.ts',
       '__tests__/local-action.test.ts',
       '__tests__/release.test.ts',
