@@ -64,6 +64,20 @@ describe('deploy', () => {
   const base = () => ({ access_token: TOKEN, env_id: ENV, service_name: SERVICE, image_url: IMAGE, api_base_url: suite.fake.url });
   const createAnswer = () => suite.fake.requestsTo(CREATE_VERSION_PATH)[0];
   /** Deploy's outputs after a version create WeChat answered. */
+  /** SPEC §2: a failure decided on what a poll showed carries the answer of the last list read. */
+  const polled = (
+    version_name: string,
+    status: string,
+    read = answerOf(
+      suite.fake
+        .requestsTo(LIST_VERSIONS_PATH)
+        .filter((r) => r.answer?.['errcode'] === 0)
+        .at(-1),
+    ),
+  ) => ({
+    ...outputs(version_name, status),
+    ...read,
+  });
   const outputs = (version_name: string, status: string) => ({
     ...answerOf(createAnswer()),
     env_id: ENV,
@@ -116,7 +130,8 @@ describe('deploy', () => {
       expect(warnings(run)).toEqual([]);
       // No "retrying in …" line: no backoff was started.
       expect(infos(run).slice(3)).toEqual(['Version "pr-42-001": building (after 0 s)']);
-      expect(run.outputs).toEqual(outputs('pr-42-001', 'building'));
+      // The busy read got no list: the outputs carry the last list read, the one that showed building.
+      expect(run.outputs).toEqual(polled('pr-42-001', 'building'));
     });
 
     it('a connection reset on every poll: retried within the deadline, one warning, and the wait ends at about 5 s', async () => {
@@ -164,7 +179,8 @@ describe('deploy', () => {
       'deploy: version "pr-42-001" is no longer listed (last status: building): it was deleted while it came up, ' +
       'perhaps by a delete or prune run at the same time; deploy again';
     expect(errors(run)).toEqual([line]);
-    expect(run.outputs).toEqual(outputs('pr-42-001', 'building'));
+    // The last read's answer: the raw empty list.
+    expect(run.outputs).toEqual(polled('pr-42-001', 'building', { errcode: '0', errmsg: 'ok rid: 1', rid: '1' }));
     expect(infos(run).slice(3)).toEqual([
       'Version "pr-42-001": building (after 0 s)',
       'Version "pr-42-001": no longer listed (last status: building) (after 5 s)',
@@ -234,7 +250,7 @@ describe('deploy', () => {
       const run = await act(base(), undefined, { signal: { name: 'SIGTERM', when: /\n/ } });
       expect(run.exitAfterSignalMs).toBeLessThan(1000);
       expect(run.exitCode).toBe(143);
-      expect(errors(run)).toEqual(['deploy: cancelled (SIGTERM) before any change was sent to WeChat: nothing is in flight']);
+      expect(errors(run)).toEqual(['deploy: cancelled (SIGTERM) with nothing of this run in flight at WeChat']);
       // The signal comes as the first line is printed: the lookup may or may not have left by then; nothing else did.
       expect([[], ['getcslist']]).toContainEqual(calls(suite.fake.requests));
       expect(run.outputs).toEqual({

@@ -125,8 +125,9 @@ describe('release (the bundle)', () => {
     const run = await suite.act(base({ version: 'app-001' }));
     expect(run.exitCode).toBe(0);
     expectSent([LOOKUP, VERSIONS]);
+    // It ends on what the version list showed: that read's answer (SPEC §2).
     expect(run.outputs).toStrictEqual(
-      outputs({ errcode: '', errmsg: '', rid: '' }, { version_name: 'app-001', flow_ratio: '100', changed: 'false' }),
+      outputs(answerOf(suite.fake.requestsTo(LIST_VERSIONS_PATH)[0]), { version_name: 'app-001', flow_ratio: '100', changed: 'false' }),
     );
   });
 

@@ -858,7 +858,7 @@ describe('cancelled (SPEC §3)', () => {
     try {
       const run = await runStory('prune', base());
       await vi.waitFor(() => expect(exit).toHaveBeenCalled());
-      expect(errors(run)[0]).toBe('prune: cancelled (SIGINT) before any change was sent to WeChat: nothing is in flight');
+      expect(errors(run)[0]).toBe('prune: cancelled (SIGINT) with nothing of this run in flight at WeChat');
       expect(exit).toHaveBeenCalledWith(130);
       expect(commands(run, 'error')).toHaveLength(1);
     } finally {

@@ -145,7 +145,7 @@ describe('release', () => {
       expect(run.exitCode).toBe(1);
       expect(sent()).toStrictEqual([LOOKUP, VERSIONS, RELEASE('pr-42-002')]);
       expect(errors(run)).toEqual([
-        'releasecloudbaserunversion failed: WeChat answered result "failed" (ok rid: 0a1b2c3d-0a1b2c3d-0a1b2c3d): version "pr-42-002" was not released: ' +
+        'releasecloudbaserunversion failed: WeChat answered result "failed" (ok): version "pr-42-002" was not released: ' +
           'check in the CloudBase console that it runs, then run again rid: 0a1b2c3d-0a1b2c3d-0a1b2c3d',
       ]);
       expect(run.outputs).toStrictEqual(
@@ -252,8 +252,14 @@ describe('release', () => {
       const run = await runStory('release', base({ version: 'pr-42-002', flow_ratio: '10' }));
       expect(run.exitCode).toBe(0);
       expect(sent()).toStrictEqual([LOOKUP, VERSIONS]);
+      // SPEC §2: it ends on what the version list showed: that read's answer.
       expect(run.outputs).toStrictEqual(
-        outputs(NO_ANSWER, { version_name: 'pr-42-002', previous_version: 'pr-42-001', flow_ratio: '10', changed: false }),
+        outputs(answerOf(fake.requestsTo(LIST_VERSIONS_PATH)[0]), {
+          version_name: 'pr-42-002',
+          previous_version: 'pr-42-001',
+          flow_ratio: '10',
+          changed: false,
+        }),
       );
       expect(infos(run).at(-1)).toBe('Version "pr-42-002" has 10 % of the traffic already: nothing to change.');
       expect(rows(run).slice(2, 5)).toEqual([
@@ -348,6 +354,27 @@ describe('release', () => {
       ]);
       const orderId = String(fake.requestsTo(RELEASE_VERSION_PATH)[0]?.answer?.['release_order_id']);
       expect(run.outputs).toMatchObject({ changed: 'true', flow_ratio: '0', release_order_id: orderId });
+    });
+
+    it('cancelled while waiting: the line says the change was accepted and may still take effect; every output written', async () => {
+      fake.addService(ENV, SERVICE, DEPLOYED);
+      fake.trafficDelay = { reads: 100 };
+      const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+      clock.onSleep = () => {
+        clock.onSleep = undefined;
+        process.emit('SIGINT');
+      };
+      try {
+        const run = await runStory('release', base());
+        expect(errors(run)).toEqual([
+          'release: cancelled (SIGINT) while waiting: WeChat accepted the change for version "pr-42-002", which may still take effect',
+        ]);
+        expect(exit).toHaveBeenCalledWith(130);
+        expect(run.outputs).toMatchObject({ version_name: 'pr-42-002', previous_version: 'pr-42-001', flow_ratio: '0', changed: 'true' });
+        expect(rows(run)).toContainEqual(['Result', 'cancelled (SIGINT)']);
+      } finally {
+        exit.mockRestore();
+      }
     });
 
     it('wait: false: one read right after the change, best effort; a read that fails is a warning', async () => {

@@ -1125,6 +1125,9 @@ describe('deploy', () => {
   /** The outputs of a run whose version create WeChat answered. */
   const answered = (version_name: string, status: string) =>
     outputs(answerOf(createAnswer()), version_name, status, runIdOf(createAnswer()));
+  /** SPEC §2: a failure decided on what the last poll showed carries that read's answer. */
+  const lastPoll = () => answerOf(fake.requestsTo(LIST_VERSIONS_PATH).at(-1));
+  const polled = (version_name: string, status: string) => outputs(lastPoll(), version_name, status, runIdOf(createAnswer()));
   const FIRST_LINE = `Deploying ${IMAGE} to CloudBase Run service "${SERVICE}" in environment "${ENV}"`;
   const post = () => `POST ${url(CREATE_VERSION_PATH)} (attempt 1 of 3)`;
   const created = () => `Created version "pr-42-001" (rid: ${ridOf(createAnswer())}).`;
@@ -1232,9 +1235,9 @@ describe('deploy', () => {
         'deploy: version "pr-42-001" failed to build (build_fail): look at its build log in the CloudBase console ' +
         '(service → versions), fix the image or its settings, then deploy again';
       expect(errors(run)).toEqual([line]);
-      expect(run.outputs).toStrictEqual(answered('pr-42-001', 'build_fail'));
+      expect(run.outputs).toStrictEqual(polled('pr-42-001', 'build_fail'));
       expect(infos(run).slice(3)).toEqual(['Version "pr-42-001": building (after 0 s)', 'Version "pr-42-001": build_fail (after 5 s)']);
-      expect(rows(run)).toEqual(summaryRows('pr-42-001', 'build_fail', '5 s', line, answerOf(createAnswer())));
+      expect(rows(run)).toEqual(summaryRows('pr-42-001', 'build_fail', '5 s', line, lastPoll()));
     });
 
     it('the deadline: the last wait is cut at it, one read there, then a failure that says it may still come up', async () => {
@@ -1249,9 +1252,9 @@ describe('deploy', () => {
         'deploy: version "pr-42-001" is not running 20 s after it was created (last status: building); ' +
         'it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds';
       expect(errors(run)).toEqual([line]);
-      expect(run.outputs).toStrictEqual(answered('pr-42-001', 'building'));
+      expect(run.outputs).toStrictEqual(polled('pr-42-001', 'building'));
       expect(infos(run).slice(3)).toEqual(['Version "pr-42-001": building (after 0 s)']);
-      expect(rows(run)).toEqual(summaryRows('pr-42-001', 'building', '20 s', line, answerOf(createAnswer())));
+      expect(rows(run)).toEqual(summaryRows('pr-42-001', 'building', '20 s', line, lastPoll()));
     });
 
     it('the deadline, with the version never listed: says so in the log, the failure and the outputs', async () => {
@@ -1275,9 +1278,11 @@ describe('deploy', () => {
         `Created version (its name is not known yet) (rid: ${ridOf(createAnswer())}).`,
         'Version (not listed yet): not listed yet (after 0 s)',
       ]);
-      expect(run.outputs).toStrictEqual(answered('', ''));
+      // The last read's answer: the raw list above.
+      const read = { errcode: '0', errmsg: 'ok rid: 1', rid: '1' };
+      expect(run.outputs).toStrictEqual(outputs(read, '', '', runIdOf(createAnswer())));
       expect(warnings(run)).toEqual([]);
-      expect(rows(run)).toEqual(summaryRows('', '', '5 s', line, answerOf(createAnswer())));
+      expect(rows(run)).toEqual(summaryRows('', '', '5 s', line, read));
     });
 
     it('finds the version as the one not listed before when the answer has no version_name', async () => {
@@ -1663,12 +1668,14 @@ describe('deploy', () => {
         'deploy: version "pr-42-001" is no longer listed (last status: building): it was deleted while it came up, ' +
         'perhaps by a delete or prune run at the same time; deploy again';
       expect(errors(run)).toEqual([line]);
-      expect(run.outputs).toStrictEqual(answered('pr-42-001', 'building'));
+      // The last read's answer: the raw empty list.
+      const read = { errcode: '0', errmsg: 'ok rid: 1', rid: '1' };
+      expect(run.outputs).toStrictEqual(outputs(read, 'pr-42-001', 'building', runIdOf(createAnswer())));
       expect(infos(run).slice(3)).toEqual([
         'Version "pr-42-001": building (after 0 s)',
         'Version "pr-42-001": no longer listed (last status: building) (after 5 s)',
       ]);
-      expect(rows(run)).toEqual(summaryRows('pr-42-001', 'building (no longer listed)', '13 s', line, answerOf(createAnswer())));
+      expect(rows(run)).toEqual(summaryRows('pr-42-001', 'building (no longer listed)', '13 s', line, read));
     });
 
     it('missed once, then listed again: the wait goes on to normal', async () => {
@@ -1696,7 +1703,7 @@ describe('deploy', () => {
           'look at the version’s logs in the CloudBase console (service → versions → logs), check that container_port is the port ' +
           'the image listens on and that the container starts, then deploy again',
       ]);
-      expect(run.outputs).toStrictEqual(answered('pr-42-001', 'deploy_fail'));
+      expect(run.outputs).toStrictEqual(polled('pr-42-001', 'deploy_fail'));
     });
 
     it('wait: false, and the one read after the create gets a gateway page: a warning, status empty, success', async () => {
@@ -1753,7 +1760,7 @@ describe('deploy', () => {
       const timer = setTimeout(() => process.emit('SIGTERM'), 50);
       try {
         const run = await runStory('deploy', base());
-        expect(errors(run)[0]).toBe('deploy: cancelled (SIGTERM) before any change was sent to WeChat: nothing is in flight');
+        expect(errors(run)[0]).toBe('deploy: cancelled (SIGTERM) with nothing of this run in flight at WeChat');
         expect(exit).toHaveBeenCalledWith(143);
         expect(run.outputs).toStrictEqual(outputs(NO_ANSWER, '', '', ''));
       } finally {

@@ -1,4 +1,4 @@
-import { CallFailed, DeadlinePassed, OutcomeUnknown } from './errors.ts';
+import { CallFailed, DeadlinePassed, NotRetried, OutcomeUnknown } from './errors.ts';
 import { postJson, TransportError, type HttpAnswer } from './http.ts';
 import { DEFAULT_API_BASE_URL } from './inputs.ts';
 import type { Log } from './log.ts';
@@ -121,9 +121,10 @@ export async function callWeChat<A extends WeChatAnswer>(api: Api, call: Call<A>
     const read = readAnswer(call, where, http, log.clean);
     if (!read.ok) {
       if (call.writes) throw new OutcomeUnknown(call.failed, read.problem, attempt);
-      // SPEC §3: a page with a 4xx status (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+      // SPEC §3: a 3xx or 4xx page (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+      // A 5xx or 429 is a gateway's passing fault, and a 2xx that is not WeChat's answer most likely one cut short: both are tried again.
       if (http.status >= 300 && http.status < 500 && http.status !== 429) {
-        throw new CallFailed(
+        throw new NotRetried(
           `${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
             (http.status === 404 ? ', and a 404 usually means a wrong path in it' : ''),
         );
@@ -221,7 +222,10 @@ export async function writeOnce<A extends WeChatAnswer>(api: Api, call: Call<A>,
     if (used >= api.maxAttempts) {
       throw new CallFailed(
         `${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
-          'a read after each showed it had not happened, so nothing changed: run the job again',
+          (call.idempotent === true
+            ? 'a read after each did not show it yet, but WeChat may still apply it (it takes a while to show): ' +
+              'look at the service in the CloudBase console, then run again (the same change twice is one)'
+            : 'a read after each showed it had not happened, so nothing changed: run the job again'),
       );
     }
     await pause(api, used, api.maxAttempts, 'The read shows it did not happen', call.failed);

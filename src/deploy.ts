@@ -3,8 +3,9 @@ import { CallFailed } from './errors.ts';
 import { DEPLOY_INPUTS, type DeployInputs } from './inputs.ts';
 import type { Log } from './log.ts';
 import { answered, showHowToReach, type Report } from './outputs.ts';
-import { listVersions, newestFirst, requireService, shareOf } from './services.ts';
+import { hasNoTraffic, listVersions, newestFirst, readVersions, requireService } from './services.ts';
 import { perform, type Action } from './step.ts';
+import { deleteOnce, versionGone } from './teardown.ts';
 import { connect, showTokenRequest } from './token.ts';
 import { waitUntil } from './wait.ts';
 import {
@@ -17,6 +18,7 @@ import {
   howToReach,
   VERSION_FAILURES,
   VERSION_RUNNING,
+  type Outcome,
   type VersionItem,
 } from './wechat.ts';
 
@@ -66,10 +68,12 @@ export async function run(): Promise<void> {
     log.info(
       `Created version ${version.name !== '' ? `"${version.name}"` : '(its name is not known yet)'}${report.outputs['rid'] ? ` (rid: ${report.outputs['rid']})` : ''}.`,
     );
-    report.pending = `waiting: version ${version.shown()} was created and may still come up`;
-
     // The version and its last status seen are outputs however the wait ends, a cancellation too.
-    const track = () => settle(report, version, Math.round((clock() - started) / 1000));
+    const track = () => {
+      settle(report, version, Math.round((clock() - started) / 1000));
+      report.pending = `waiting: version ${version.shown()} was created and may still come up`;
+    };
+    track();
     try {
       if (own.wait) {
         await waitUntil(api, started, own.wait_timeout_seconds, "the version's status", (bounded) =>
@@ -79,18 +83,22 @@ export async function run(): Promise<void> {
     } finally {
       track();
     }
+    // Decided on what the last read showed: its answer becomes the outputs (SPEC §2).
     const failure = hasFailed(version.last) ? VERSION_FAILURES[version.last] : undefined;
-    if (failure !== undefined) throw new CallFailed(`deploy: version "${version.name}" ${failure}`);
+    if (failure !== undefined) throw new CallFailed(`deploy: version "${version.name}" ${failure}`, version.outcome);
     if (own.wait && version.gone) {
       throw new CallFailed(
         `deploy: version "${version.name}" is no longer listed (last status: ${version.last}): it was deleted while it came up, ` +
           'perhaps by a delete or prune run at the same time; deploy again',
+        version.outcome,
       );
     }
     if (own.wait && version.last !== VERSION_RUNNING) {
+      const seen = version.last === '' ? 'not listed yet' : version.missed ? `${version.last}; it is no longer listed` : version.last;
       throw new CallFailed(
         `deploy: version ${version.shown()} is not running ${own.wait_timeout_seconds} s after it was created ` +
-          `(last status: ${version.last || 'not listed yet'}); it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds`,
+          `(last status: ${seen}); it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds`,
+        version.outcome,
       );
     }
     report.pending = '';
@@ -177,8 +185,17 @@ class Version {
     return this.last || 'not listed yet';
   }
 
+  /** The answer of the last read of the list; undefined until one was read. */
+  outcome: Outcome | undefined;
+
+  /** Listed once, and missing from the last read. */
+  get missed(): boolean {
+    return this.misses > 0;
+  }
+
   private async find(api: Api): Promise<VersionItem | undefined> {
-    const versions = await listVersions(api, this.inputs.envId, this.inputs.serviceName);
+    const { versions, outcome } = await readVersions(api, this.inputs.envId, this.inputs.serviceName);
+    this.outcome = outcome;
     if (this.name !== '') return versions.find((version) => version.version_name === this.name);
     const fresh = versions.filter((version) => !this.before.has(version.version_name));
     if (fresh.length > 1) {
@@ -208,7 +225,7 @@ async function pruneVersions(api: Api, inputs: DeployInputs, created: string, re
   }
   const candidates = versions
     .slice(own.keep_versions)
-    .filter((v) => v.version_name !== created && shareOf(v) === 0 && (v.status === VERSION_RUNNING || hasFailed(v.status ?? '')))
+    .filter((v) => v.version_name !== created && hasNoTraffic(v) && (v.status === VERSION_RUNNING || hasFailed(v.status ?? '')))
     .reverse();
   if (candidates.length === 0) return;
   log.info(
@@ -219,19 +236,17 @@ async function pruneVersions(api: Api, inputs: DeployInputs, created: string, re
   const left: string[] = [];
   for (const { version_name: name } of candidates) {
     try {
-      const gone = async () => !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === name);
-      const written = await writeOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, name, false), gone);
-      const outcome = written.answered?.outcome;
-      if (outcome !== undefined && outcome.errcode !== 0) throw new CallFailed(describeFailure(DELETE_VERSION, outcome, written.attempts));
+      await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, name, false), versionGone(api, envId, serviceName, name));
       pruned.push(name);
       log.info(`Pruned version "${name}".`);
     } catch (error) {
       left.push(`${name} (${(error as Error).message})`);
     }
+    // What was pruned so far is an output, a cancellation too.
+    report.outputs['pruned'] = pruned.join(',');
+    report.details.set('Pruned', pruned.join(', ') || 'none');
   }
   report.pending = '';
-  report.outputs['pruned'] = pruned.join(',');
-  report.details.set('Pruned', pruned.join(', ') || 'none');
   if (left.length > 0)
     log.warning(
       `Could not prune ${left.length} old version${left.length > 1 ? 's' : ''}: ${left.join('; ')}. The deploy itself succeeded.`,

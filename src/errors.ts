@@ -13,6 +13,17 @@ export class CallFailed extends Error {
 }
 
 /**
+ * A failure that no later read can change (a page that is not WeChat's answer, from an
+ * api_base_url with a wrong path; a list that never ends): a wait ends on it at once.
+ */
+export class NotRetried extends CallFailed {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotRetried';
+  }
+}
+
+/**
  * A write whose outcome is unknown: it was sent, then no WeChat answer came (a timeout, a
  * broken connection, an answer that is not WeChat's). Only a read of what is there can tell.
  */

@@ -16,7 +16,7 @@ export interface Report {
   result: string;
   /**
    * What may still be in flight if the run stopped now (a cancellation), e.g. `waiting:
-   * version "pr-42-003" was created and may still come up`; '' while nothing was sent that changes anything.
+   * version "pr-42-003" was created and may still come up`; '' while nothing is.
    */
   pending: string;
 }
@@ -34,11 +34,11 @@ export function showHowToReach(report: Report, log: Log, reach: { summary: strin
   log.notice(reach.log);
 }
 
-/** The outputs that come from WeChat's answer, from the call that answered. */
-export function answered(report: Report, outcome: Outcome): void {
-  report.outputs['errcode'] = String(outcome.errcode);
-  report.outputs['errmsg'] = outcome.errmsg;
-  report.outputs['rid'] = outcome.rid;
+/** The outputs that come from WeChat's answer, from the call that answered; all empty when its answer was lost. */
+export function answered(report: Report, outcome: Outcome | undefined): void {
+  report.outputs['errcode'] = outcome === undefined ? '' : String(outcome.errcode);
+  report.outputs['errmsg'] = outcome?.errmsg ?? '';
+  report.outputs['rid'] = outcome?.rid ?? '';
 }
 
 /**

@@ -162,7 +162,7 @@ class Progress {
   record(service: string, result: Deleted): void {
     if (result.gone) {
       this.deleted.push(service);
-      answeredOrNot(this.report, result.outcome);
+      answered(this.report, result.outcome);
     } else this.failed.push({ service, error: result.error });
     this.show();
   }
@@ -179,10 +179,10 @@ class Progress {
   failure(candidates: number): CallFailed | undefined {
     if (this.failed.length === 0) return undefined;
     const outcome = this.failed
-      .map(({ error }) => (error instanceof CallFailed ? error.outcome : undefined))
+      .map(({ error }) => refusalOf(error))
       .filter((answer) => answer !== undefined)
       .at(-1);
-    answeredOrNot(this.report, outcome);
+    answered(this.report, outcome);
     return new CallFailed(
       `prune: could not delete ${this.failed.length} of ${count(candidates, 'service')}: ` +
         `${this.failed.map(({ service, error }) => `${service} (${causeOf(error)})`).join('; ')}; ` +
@@ -205,17 +205,19 @@ class Progress {
   }
 }
 
-function answeredOrNot(report: Report, outcome: Outcome | undefined): void {
-  if (outcome !== undefined) answered(report, outcome);
-  else Object.assign(report.outputs, { errcode: '', errmsg: '', rid: '' });
+/** WeChat's answer when a call was refused (a failure decided on a read carries an answer of errcode 0). */
+function refusalOf(error: unknown): Outcome | undefined {
+  return error instanceof CallFailed && error.outcome !== undefined && error.outcome.errcode !== 0 ? error.outcome : undefined;
 }
 
 /** The call, errcode and rid of a refusal; otherwise what happened, without the `prune:` the failure line starts with. */
 function causeOf(error: unknown): string {
-  if (error instanceof CallFailed && error.outcome !== undefined) {
-    const { errcode, rid } = error.outcome;
+  const refusal = refusalOf(error);
+  if (refusal !== undefined) {
+    const { errcode, rid } = refusal;
     // describeFailure's line starts with the call's name: `delcontainerservice failed: errcode …`.
-    const call = error.message.slice(0, error.message.indexOf(' '));
+    const message = messageOf(error, PRUNE.name);
+    const call = message.slice(0, message.indexOf(' '));
     return `${call}: errcode ${errcode}, ${rid !== '' ? `rid: ${rid}` : 'no rid'}`;
   }
   return messageOf(error, PRUNE.name).replace(/^prune: /, '');

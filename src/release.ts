@@ -3,9 +3,10 @@ import { CallFailed } from './errors.ts';
 import { RELEASE_INPUTS, type ReleaseInputs } from './inputs.ts';
 import type { Log } from './log.ts';
 import { answered, type Report } from './outputs.ts';
-import { listVersions, newestFirst, requireService, shareOf } from './services.ts';
+import { listVersions, newestFirst, readVersions, requireService, shareOf } from './services.ts';
 import { perform, type Action } from './step.ts';
 import { connect, showTokenRequest } from './token.ts';
+import { cut } from './redact.ts';
 import { waitUntil } from './wait.ts';
 import {
   describeFailure,
@@ -15,7 +16,9 @@ import {
   releaseVersionBody,
   SET_TRAFFIC,
   setTrafficBody,
+  ERRMSG_CHARS,
   VERSION_RUNNING,
+  withoutRid,
   type Outcome,
   type VersionItem,
 } from './wechat.ts';
@@ -49,7 +52,10 @@ export async function run(): Promise<void> {
 
     const api = await connect(inputs, log, 'no traffic was changed');
     await requireService(api, envId, serviceName, RELEASE.short, 'run the create and deploy actions first');
-    const before = (await listVersions(api, envId, serviceName)).sort(newestFirst);
+    const listing = await readVersions(api, envId, serviceName);
+    // A step that ends on what this read showed carries its answer (SPEC §2); a traffic call's replaces it.
+    answered(report, listing.outcome);
+    const before = listing.versions.sort(newestFirst);
     const traffic = new Traffic(report, before);
     const target = chosen(before, own.version, serviceName);
     report.outputs['version_name'] = target.version_name;
@@ -79,6 +85,7 @@ export async function run(): Promise<void> {
       traffic.after(versions);
       return shareOf(versions.find((v) => v.version_name === name) ?? target) === own.flow_ratio;
     };
+    answered(report, undefined);
     const written = await writeOnce(api, change.call, change.body, () => shows(api));
     const clock = api.now ?? Date.now;
     const started = clock();
@@ -92,7 +99,7 @@ export async function run(): Promise<void> {
       log.info(`The answer was lost (${written.lost}), but the version list shows the change: this run made it.`);
     }
     report.outputs['changed'] = 'true';
-    report.pending = '';
+    report.pending = `waiting: WeChat accepted the change for version "${name}", which may still take effect`;
 
     if (own.wait) {
       let last = '';
@@ -117,6 +124,7 @@ export async function run(): Promise<void> {
         log.warning(`Could not read the versions' traffic (${(error as Error).message}); WeChat accepted the change.`);
       }
     }
+    report.pending = '';
     const previous = report.outputs['previous_version'];
     report.result = own.wait ? `released: ${own.flow_ratio} % of the traffic` : 'traffic change accepted (not waited for)';
     log.info(
@@ -199,7 +207,7 @@ function canary(envId: string, serviceName: string, name: string, share: number,
 
 function releaseRefused(name: string, outcome: Outcome): string {
   return (
-    `${RELEASE_VERSION.failed}: WeChat answered result "failed"${outcome.errmsg !== '' ? ` (${outcome.errmsg})` : ''}: ` +
+    `${RELEASE_VERSION.failed}: WeChat answered result "failed"${outcome.errmsg !== '' ? ` (${cut(withoutRid(outcome.errmsg), ERRMSG_CHARS)})` : ''}: ` +
     `version "${name}" was not released: check in the CloudBase console that it runs, then run again` +
     (outcome.rid !== '' ? ` rid: ${outcome.rid}` : '')
   );

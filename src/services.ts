@@ -3,7 +3,7 @@
  * lists are paged as SPEC §1.2 says; a refusal throws CallFailed with WeChat's answer.
  */
 import { callWeChat, type Api } from './client.ts';
-import { CallFailed } from './errors.ts';
+import { CallFailed, NotRetried } from './errors.ts';
 import {
   describeFailure,
   LIST_SERVICES,
@@ -69,8 +69,16 @@ async function readServices(api: Api, envId: string, wanted: (name: string) => b
 
 /** Every version of a service, as getcsversionlist lists them. */
 export async function listVersions(api: Api, envId: string, serviceName: string): Promise<VersionItem[]> {
+  return (await readVersions(api, envId, serviceName)).versions;
+}
+
+/**
+ * Every version of a service, and the answer of the last page: the outputs of a step that
+ * fails or ends on what this read showed (SPEC §2).
+ */
+export async function readVersions(api: Api, envId: string, serviceName: string): Promise<{ versions: VersionItem[]; outcome: Outcome }> {
   const versions: VersionItem[] = [];
-  await pageThrough(
+  const outcome = await pageThrough(
     api,
     LIST_VERSIONS,
     (offset) => listVersionsBody(envId, serviceName, offset),
@@ -80,7 +88,7 @@ export async function listVersions(api: Api, envId: string, serviceName: string)
       return { items: page.length, total: answer.total, done: false };
     },
   );
-  return versions;
+  return { versions, outcome };
 }
 
 interface Page {
@@ -102,10 +110,11 @@ async function pageThrough<A extends WeChatAnswer>(
     if (outcome.errcode !== 0) throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
     const page = read(answer);
     offset += page.items;
-    const total = Number(page.total ?? Infinity);
-    if (page.done || page.items === 0 || offset >= total) return outcome;
+    // A total that is not a number (absent, "", "n/a") says nothing: paging goes on until an empty page.
+    const total = page.total === undefined || String(page.total).trim() === '' ? Number.NaN : Number(page.total);
+    if (page.done || page.items === 0 || offset >= (Number.isFinite(total) ? total : Infinity)) return outcome;
     if (pages >= MAX_PAGES) {
-      throw new CallFailed(
+      throw new NotRetried(
         `${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`,
       );
     }
@@ -114,6 +123,10 @@ async function pageThrough<A extends WeChatAnswer>(
 
 /** A version's share of the service's traffic now, as the list gives it (a number, or a number as text). */
 export const shareOf = (version: VersionItem): number => Number(version.flow_ratio ?? 0) || 0;
+
+/** A version the list says has no traffic: a share of 0 given, not one missing or unreadable (deploy's keep_versions). */
+export const hasNoTraffic = (version: VersionItem): boolean =>
+  version.flow_ratio !== undefined && String(version.flow_ratio).trim() !== '' && Number(version.flow_ratio) === 0;
 
 /**
  * Newest first (SPEC §2 release): the later `created_time` (WeChat's `YYYY-MM-DD hh:mm:ss`

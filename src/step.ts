@@ -49,7 +49,7 @@ export async function perform<Own>(
     report.result = `cancelled (${signal})`;
     log.fail(
       `${action.short}: cancelled (${signal}) ` +
-        (report.pending !== '' ? `while ${report.pending}` : 'before any change was sent to WeChat: nothing is in flight'),
+        (report.pending !== '' ? `while ${report.pending}` : 'with nothing of this run in flight at WeChat'),
     );
     await end();
     exit(CANCELS[signal]);

@@ -7,7 +7,7 @@
  */
 import { writeOnce, type Api, type ReadBack } from './client.ts';
 import { CallFailed } from './errors.ts';
-import { findService, listVersions, shareOf } from './services.ts';
+import { findService, listVersions, readVersions, shareOf } from './services.ts';
 import {
   DELETE_SERVICE,
   DELETE_VERSION,
@@ -39,12 +39,15 @@ export async function tearDown(api: Api, envId: string, serviceName: string, who
   let outcome: Outcome | undefined;
   for (let round = 1; ; round++) {
     // No traffic first, so that what still serves goes last, and with it the service.
-    const versions = (await listVersions(api, envId, serviceName)).sort((a, b) => shareOf(a) - shareOf(b));
+    const listing = await readVersions(api, envId, serviceName);
+    const versions = listing.versions.sort((a, b) => shareOf(a) - shareOf(b));
     if (round > ROUNDS) {
+      // Decided on what this read showed: its answer becomes the outputs (SPEC §2).
       throw new CallFailed(
         `${who}: service "${serviceName}" is still there after ${ROUNDS} rounds of deletes` +
           (versions.length > 0 ? ` (versions left: ${versions.map((v) => v.version_name).join(', ')})` : ' (it lists no version)') +
           `: something keeps deploying to it (a deploy or another workflow run): stop it, then run the ${who} again`,
+        listing.outcome,
       );
     }
     if (round > 1) log.info(`Service "${serviceName}" is still listed: deleting what it has now (round ${round} of ${ROUNDS}).`);
@@ -55,17 +58,27 @@ export async function tearDown(api: Api, envId: string, serviceName: string, who
     for (const [index, { version_name: version }] of versions.entries()) {
       const withService = index === versions.length - 1;
       log.info(`Deleting version "${version}" (${index + 1} of ${versions.length})${withService ? ', and with it the service' : ''}.`);
-      const versionGone: ReadBack = async () =>
-        (await gone()) || !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
-      outcome = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), versionGone);
+      const done: ReadBack = async () => (await gone()) || (await versionGone(api, envId, serviceName, version)());
+      outcome = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), done);
       deleted.push(version);
     }
     if (await gone()) return { outcome, versions: deleted };
   }
 }
 
+/** After a lost answer to a version delete: is the version no longer listed? */
+export const versionGone =
+  (api: Api, envId: string, serviceName: string, version: string): ReadBack =>
+  async () =>
+    !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
+
 /** One delete, never repeated after it may have landed; its answer, or undefined when it was lost and a read showed it done. */
-async function deleteOnce<A extends WeChatAnswer>(api: Api, call: Call<A>, body: unknown, done: ReadBack): Promise<Outcome | undefined> {
+export async function deleteOnce<A extends WeChatAnswer>(
+  api: Api,
+  call: Call<A>,
+  body: unknown,
+  done: ReadBack,
+): Promise<Outcome | undefined> {
   const written = await writeOnce(api, call, body, done);
   if (written.answered === undefined) {
     api.log.info(`The answer was lost (${written.lost}), but a read shows it was deleted.`);

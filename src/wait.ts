@@ -3,7 +3,7 @@
  * WeChat lists (deploy: the version runs; release: the list shows the share).
  */
 import { sleepFor, type Api } from './client.ts';
-import { CallFailed, DeadlinePassed } from './errors.ts';
+import { CallFailed, DeadlinePassed, NotRetried } from './errors.ts';
 
 const FIRST_INTERVAL_MS = 5000;
 const INTERVAL_FACTOR = 1.5;
@@ -34,7 +34,8 @@ export async function waitUntil(
       if (await poll(bounded)) return true;
     } catch (error) {
       if (error instanceof DeadlinePassed) return false;
-      if (error instanceof CallFailed && error.outcome !== undefined) throw error;
+      // WeChat's refusal, or a failure no later read can change, ends the wait; anything else is tried again.
+      if (error instanceof NotRetried || (error instanceof CallFailed && error.outcome !== undefined)) throw error;
       api.log.warning(`Could not read ${what} (${(error as Error).message}); reading again.`);
     }
     const left = deadline - clock();

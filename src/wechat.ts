@@ -15,6 +15,8 @@ export interface Call<Answer extends WeChatAnswer = WeChatAnswer> {
   /** A write: repeating it after WeChat may have acted could do the work twice. */
   writes: boolean;
   answer: z.ZodMiniType<Answer>;
+  /** A write that done twice is done once (a traffic split): a read that does not show it yet does not prove it will not happen. */
+  idempotent?: boolean;
   /** Secrets an answer of this call may carry, found in its raw text: masked before anything about it is printed. */
   secretsInAnswer?: (text: string) => string[];
 }
@@ -101,13 +103,16 @@ export const CREATE_VERSION = call('createcloudbaserunserverversion', '/componen
 });
 
 /** releasecloudbaserunversion (newer generation): all the traffic to one version; `result: "failed"` with errcode 0 is a failure (SPEC §1.4a). */
-export const RELEASE_VERSION = call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
-  result: z.optional(z.string()),
-  release_order_id: count,
-});
+export const RELEASE_VERSION = {
+  ...call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
+    result: z.optional(z.string()),
+    release_order_id: count,
+  }),
+  idempotent: true,
+};
 
 /** setcspropotion (older generation): the split between versions; the shares add up to 100, a version left out gets none. */
-export const SET_TRAFFIC = call('setcspropotion', '/componenttcb/setcspropotion', true, {});
+export const SET_TRAFFIC = { ...call('setcspropotion', '/componenttcb/setcspropotion', true, {}), idempotent: true };
 
 export const releaseVersionBody = (envId: string, serviceName: string, versionName: string) => ({
   env_id: envId,
@@ -396,7 +401,7 @@ const QUOTA_REMEDY =
   'e.g. with the prune action (prefix: pr-) for the previews of closed pull requests, then run again';
 
 // WeChat's errmsg is a line or two; a longer one is cut in the failure line (the errmsg output keeps it whole).
-const ERRMSG_CHARS = 300;
+export const ERRMSG_CHARS = 300;
 
 /** The one failure line for a non-zero errcode: call, errcode, WeChat's errmsg, remedy, rid. */
 export function describeFailure(call: Call, outcome: Outcome, attempts = 1): string {

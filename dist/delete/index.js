@@ -304,6 +304,16 @@ class errors_CallFailed extends Error {
     }
 }
 /**
+ * A failure that no later read can change (a page that is not WeChat's answer, from an
+ * api_base_url with a wrong path; a list that never ends): a wait ends on it at once.
+ */
+class NotRetried extends errors_CallFailed {
+    constructor(message) {
+        super(message);
+        this.name = 'NotRetried';
+    }
+}
+/**
  * A write whose outcome is unknown: it was sent, then no WeChat answer came (a timeout, a
  * broken connection, an answer that is not WeChat's). Only a read of what is there can tell.
  */
@@ -8450,12 +8460,15 @@ const CREATE_VERSION = call('createcloudbaserunserverversion', '/componenttcb/cr
     run_id: optional(schemas_string()),
 });
 /** releasecloudbaserunversion (newer generation): all the traffic to one version; `result: "failed"` with errcode 0 is a failure (SPEC §1.4a). */
-const RELEASE_VERSION = call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
-    result: optional(schemas_string()),
-    release_order_id: count,
-});
+const RELEASE_VERSION = {
+    ...call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
+        result: optional(schemas_string()),
+        release_order_id: count,
+    }),
+    idempotent: true,
+};
 /** setcspropotion (older generation): the split between versions; the shares add up to 100, a version left out gets none. */
-const SET_TRAFFIC = call('setcspropotion', '/componenttcb/setcspropotion', true, {});
+const SET_TRAFFIC = { ...call('setcspropotion', '/componenttcb/setcspropotion', true, {}), idempotent: true };
 const releaseVersionBody = (envId, serviceName, versionName) => ({
     env_id: envId,
     server_name: serviceName,
@@ -8772,9 +8785,10 @@ async function callWeChat(api, call, body, used = 0) {
         if (!read.ok) {
             if (call.writes)
                 throw new OutcomeUnknown(call.failed, read.problem, attempt);
-            // SPEC §3: a page with a 4xx status (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+            // SPEC §3: a 3xx or 4xx page (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+            // A 5xx or 429 is a gateway's passing fault, and a 2xx that is not WeChat's answer most likely one cut short: both are tried again.
             if (http.status >= 300 && http.status < 500 && http.status !== 429) {
-                throw new errors_CallFailed(`${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
+                throw new NotRetried(`${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
                     (http.status === 404 ? ', and a 404 usually means a wrong path in it' : ''));
             }
             if (more) {
@@ -8858,7 +8872,10 @@ async function writeOnce(api, call, body, readBack) {
             return { answered: undefined, attempts: used, lost: unknown.why };
         if (used >= api.maxAttempts) {
             throw new errors_CallFailed(`${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
-                'a read after each showed it had not happened, so nothing changed: run the job again');
+                (call.idempotent === true
+                    ? 'a read after each did not show it yet, but WeChat may still apply it (it takes a while to show): ' +
+                        'look at the service in the CloudBase console, then run again (the same change twice is one)'
+                    : 'a read after each showed it had not happened, so nothing changed: run the job again'));
         }
         await pause(api, used, api.maxAttempts, 'The read shows it did not happen', call.failed);
     }
@@ -11747,11 +11764,11 @@ function showHowToReach(report, log, reach) {
     report.details.set('Reach it', reach.summary);
     log.notice(reach.log);
 }
-/** The outputs that come from WeChat's answer, from the call that answered. */
+/** The outputs that come from WeChat's answer, from the call that answered; all empty when its answer was lost. */
 function answered(report, outcome) {
-    report.outputs['errcode'] = String(outcome.errcode);
-    report.outputs['errmsg'] = outcome.errmsg;
-    report.outputs['rid'] = outcome.rid;
+    report.outputs['errcode'] = outcome === undefined ? '' : String(outcome.errcode);
+    report.outputs['errmsg'] = outcome?.errmsg ?? '';
+    report.outputs['rid'] = outcome?.rid ?? '';
 }
 /**
  * Sets every output, so later steps can read them whatever happened. A runner that cannot
@@ -11851,13 +11868,20 @@ async function readServices(api, envId, wanted = () => false) {
 }
 /** Every version of a service, as getcsversionlist lists them. */
 async function listVersions(api, envId, serviceName) {
+    return (await readVersions(api, envId, serviceName)).versions;
+}
+/**
+ * Every version of a service, and the answer of the last page: the outputs of a step that
+ * fails or ends on what this read showed (SPEC §2).
+ */
+async function readVersions(api, envId, serviceName) {
     const versions = [];
-    await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
+    const outcome = await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
         const page = answer.items ?? [];
         versions.push(...page);
         return { items: page.length, total: answer.total, done: false };
     });
-    return versions;
+    return { versions, outcome };
 }
 /** Reads pages from offset 0, advancing by the items each returned, until `read` is done, a page is empty, or `total` is reached. */
 async function pageThrough(api, call, body, read) {
@@ -11868,16 +11892,19 @@ async function pageThrough(api, call, body, read) {
             throw new errors_CallFailed(describeFailure(call, outcome, attempts), outcome);
         const page = read(answer);
         offset += page.items;
-        const total = Number(page.total ?? Infinity);
-        if (page.done || page.items === 0 || offset >= total)
+        // A total that is not a number (absent, "", "n/a") says nothing: paging goes on until an empty page.
+        const total = page.total === undefined || String(page.total).trim() === '' ? Number.NaN : Number(page.total);
+        if (page.done || page.items === 0 || offset >= (Number.isFinite(total) ? total : Infinity))
             return outcome;
         if (pages >= MAX_PAGES) {
-            throw new errors_CallFailed(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
+            throw new NotRetried(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
         }
     }
 }
 /** A version's share of the service's traffic now, as the list gives it (a number, or a number as text). */
 const shareOf = (version) => Number(version.flow_ratio ?? 0) || 0;
+/** A version the list says has no traffic: a share of 0 given, not one missing or unreadable (deploy's keep_versions). */
+const hasNoTraffic = (version) => version.flow_ratio !== undefined && String(version.flow_ratio).trim() !== '' && Number(version.flow_ratio) === 0;
 /**
  * Newest first (SPEC §2 release): the later `created_time` (WeChat's `YYYY-MM-DD hh:mm:ss`
  * sorts as text), a tie broken by the greater name (WeChat numbers versions upward).
@@ -11965,7 +11992,7 @@ async function perform(action, story, exit = (code) => process.exit(code)) {
         ended = true;
         report.result = `cancelled (${signal})`;
         log.fail(`${action.short}: cancelled (${signal}) ` +
-            (report.pending !== '' ? `while ${report.pending}` : 'before any change was sent to WeChat: nothing is in flight'));
+            (report.pending !== '' ? `while ${report.pending}` : 'with nothing of this run in flight at WeChat'));
         await end();
         exit(CANCELS[signal]);
     };
@@ -12042,11 +12069,13 @@ async function tearDown(api, envId, serviceName, who) {
     let outcome;
     for (let round = 1;; round++) {
         // No traffic first, so that what still serves goes last, and with it the service.
-        const versions = (await listVersions(api, envId, serviceName)).sort((a, b) => shareOf(a) - shareOf(b));
+        const listing = await readVersions(api, envId, serviceName);
+        const versions = listing.versions.sort((a, b) => shareOf(a) - shareOf(b));
         if (round > ROUNDS) {
+            // Decided on what this read showed: its answer becomes the outputs (SPEC §2).
             throw new errors_CallFailed(`${who}: service "${serviceName}" is still there after ${ROUNDS} rounds of deletes` +
                 (versions.length > 0 ? ` (versions left: ${versions.map((v) => v.version_name).join(', ')})` : ' (it lists no version)') +
-                `: something keeps deploying to it (a deploy or another workflow run): stop it, then run the ${who} again`);
+                `: something keeps deploying to it (a deploy or another workflow run): stop it, then run the ${who} again`, listing.outcome);
         }
         if (round > 1)
             log.info(`Service "${serviceName}" is still listed: deleting what it has now (round ${round} of ${ROUNDS}).`);
@@ -12057,14 +12086,16 @@ async function tearDown(api, envId, serviceName, who) {
         for (const [index, { version_name: version }] of versions.entries()) {
             const withService = index === versions.length - 1;
             log.info(`Deleting version "${version}" (${index + 1} of ${versions.length})${withService ? ', and with it the service' : ''}.`);
-            const versionGone = async () => (await gone()) || !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
-            outcome = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), versionGone);
+            const done = async () => (await gone()) || (await versionGone(api, envId, serviceName, version)());
+            outcome = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), done);
             deleted.push(version);
         }
         if (await gone())
             return { outcome, versions: deleted };
     }
 }
+/** After a lost answer to a version delete: is the version no longer listed? */
+const versionGone = (api, envId, serviceName, version) => async () => !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
 /** One delete, never repeated after it may have landed; its answer, or undefined when it was lost and a read showed it done. */
 async function deleteOnce(api, call, body, done) {
     const written = await writeOnce(api, call, body, done);

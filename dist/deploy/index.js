@@ -281,7 +281,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 406:
+/***/ 207:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -294,7 +294,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** A failure that ends the run with its message as the one failure line. */
-class CallFailed extends Error {
+class errors_CallFailed extends Error {
     /** WeChat's answer, when WeChat answered with an error: it becomes the step's outputs. */
     outcome;
     constructor(message, outcome) {
@@ -304,10 +304,20 @@ class CallFailed extends Error {
     }
 }
 /**
+ * A failure that no later read can change (a page that is not WeChat's answer, from an
+ * api_base_url with a wrong path; a list that never ends): a wait ends on it at once.
+ */
+class NotRetried extends errors_CallFailed {
+    constructor(message) {
+        super(message);
+        this.name = 'NotRetried';
+    }
+}
+/**
  * A write whose outcome is unknown: it was sent, then no WeChat answer came (a timeout, a
  * broken connection, an answer that is not WeChat's). Only a read of what is there can tell.
  */
-class OutcomeUnknown extends CallFailed {
+class OutcomeUnknown extends errors_CallFailed {
     /** What happened after the request was sent, for the failure line. */
     why;
     /** Attempts this write used, toward max_attempts. */
@@ -321,7 +331,7 @@ class OutcomeUnknown extends CallFailed {
 }
 /** The message of anything thrown, without a stack trace. */
 function messageOf(error, action) {
-    if (error instanceof CallFailed)
+    if (error instanceof errors_CallFailed)
         return error.message;
     const what = error instanceof Error ? error.message : String(error);
     return `${action} failed unexpectedly: ${what}`;
@@ -330,7 +340,7 @@ function messageOf(error, action) {
  * A wait's deadline came (SPEC §3): no attempt, retry or backoff starts after it. The wait
  * that set the deadline catches it and ends with what it last saw.
  */
-class DeadlinePassed extends CallFailed {
+class DeadlinePassed extends errors_CallFailed {
     constructor(call) {
         super(`${call}: the wait's deadline passed before WeChat answered`);
         this.name = 'DeadlinePassed';
@@ -8440,8 +8450,8 @@ const LIST_VERSIONS = call('getcsversionlist', '/componenttcb/getcsversionlist',
         created_time: optional(schemas_string()),
     }))),
 });
-const DELETE_SERVICE = call('delcontainerservice', '/componenttcb/delcontainerservice', true, {});
-const DELETE_VERSION = call('deletecloudbaserunserverversion', '/componenttcb/deletecloudbaserunserverversion', true, {
+const wechat_DELETE_SERVICE = call('delcontainerservice', '/componenttcb/delcontainerservice', true, {});
+const wechat_DELETE_VERSION = call('deletecloudbaserunserverversion', '/componenttcb/deletecloudbaserunserverversion', true, {
     result: optional(schemas_string()),
 });
 const CREATE_VERSION = call('createcloudbaserunserverversion', '/componenttcb/createcloudbaserunserverversion', true, {
@@ -8450,12 +8460,15 @@ const CREATE_VERSION = call('createcloudbaserunserverversion', '/componenttcb/cr
     run_id: optional(schemas_string()),
 });
 /** releasecloudbaserunversion (newer generation): all the traffic to one version; `result: "failed"` with errcode 0 is a failure (SPEC §1.4a). */
-const RELEASE_VERSION = call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
-    result: optional(schemas_string()),
-    release_order_id: count,
-});
+const RELEASE_VERSION = {
+    ...call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
+        result: optional(schemas_string()),
+        release_order_id: count,
+    }),
+    idempotent: true,
+};
 /** setcspropotion (older generation): the split between versions; the shares add up to 100, a version left out gets none. */
-const SET_TRAFFIC = call('setcspropotion', '/componenttcb/setcspropotion', true, {});
+const SET_TRAFFIC = { ...call('setcspropotion', '/componenttcb/setcspropotion', true, {}), idempotent: true };
 const releaseVersionBody = (envId, serviceName, versionName) => ({
     env_id: envId,
     server_name: serviceName,
@@ -8517,9 +8530,9 @@ const listVersionsBody = (envId, serviceName, offset) => ({
     offset,
     limit: PAGE_SIZE,
 });
-const deleteServiceBody = (envId, serviceName) => ({ env: envId, service_name: serviceName });
+const wechat_deleteServiceBody = (envId, serviceName) => ({ env: envId, service_name: serviceName });
 /** deletecloudbaserunserverversion (newer generation): `env_id` and `server_name`; is_delete_image is never sent. */
-const deleteVersionBody = (envId, serviceName, versionName, last) => ({
+const wechat_deleteVersionBody = (envId, serviceName, versionName, last) => ({
     env_id: envId,
     server_name: serviceName,
     version_name: versionName,
@@ -8753,7 +8766,7 @@ async function callWeChat(api, call, body, used = 0) {
                     await pause(api, attempt, budget, `Could not reach ${where.host} (${error.message})`, call.failed);
                     continue;
                 }
-                throw new CallFailed(`${call.failed}: could not reach ${where.href} (${error.message})${tried}: check api_base_url, the runner's network and HTTPS_PROXY`);
+                throw new errors_CallFailed(`${call.failed}: could not reach ${where.href} (${error.message})${tried}: check api_base_url, the runner's network and HTTPS_PROXY`);
             }
             const why = `the request was sent to ${where.href}, then ${error.message}`;
             if (call.writes)
@@ -8762,7 +8775,7 @@ async function callWeChat(api, call, body, used = 0) {
                 await pause(api, attempt, budget, `No answer from ${where.host} (${error.message})`, call.failed);
                 continue;
             }
-            throw new CallFailed(`${call.failed}: ${why}${tried}: check the runner's network and api_base_url, then run the job again`);
+            throw new errors_CallFailed(`${call.failed}: ${why}${tried}: check the runner's network and api_base_url, then run the job again`);
         }
         // A secret in the answer (the token call's) is masked before anything about the answer is printed.
         if (call.secretsInAnswer !== undefined)
@@ -8772,16 +8785,17 @@ async function callWeChat(api, call, body, used = 0) {
         if (!read.ok) {
             if (call.writes)
                 throw new OutcomeUnknown(call.failed, read.problem, attempt);
-            // SPEC §3: a page with a 4xx status (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+            // SPEC §3: a 3xx or 4xx page (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+            // A 5xx or 429 is a gateway's passing fault, and a 2xx that is not WeChat's answer most likely one cut short: both are tried again.
             if (http.status >= 300 && http.status < 500 && http.status !== 429) {
-                throw new CallFailed(`${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
+                throw new NotRetried(`${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
                     (http.status === 404 ? ', and a 404 usually means a wrong path in it' : ''));
             }
             if (more) {
                 await pause(api, attempt, budget, `No WeChat answer from ${where.host} (HTTP ${http.status})`, call.failed);
                 continue;
             }
-            throw new CallFailed(`${call.failed}: ${read.problem}${attempt > 1 ? ` [${attempt} attempts]` : ''}`);
+            throw new errors_CallFailed(`${call.failed}: ${read.problem}${attempt > 1 ? ` [${attempt} attempts]` : ''}`);
         }
         if (isBusy(read.answer.errcode) && more) {
             await pause(api, attempt, budget, 'WeChat is busy (errcode -1)', call.failed);
@@ -8852,13 +8866,16 @@ async function writeOnce(api, call, body, readBack) {
         }
         catch (error) {
             const reason = error instanceof Error ? error.message : String(error);
-            throw new CallFailed(`${unknown.message}; the read that would tell what happened failed too (${reason}): check the CloudBase console before running again`);
+            throw new errors_CallFailed(`${unknown.message}; the read that would tell what happened failed too (${reason}): check the CloudBase console before running again`);
         }
         if (happened)
             return { answered: undefined, attempts: used, lost: unknown.why };
         if (used >= api.maxAttempts) {
-            throw new CallFailed(`${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
-                'a read after each showed it had not happened, so nothing changed: run the job again');
+            throw new errors_CallFailed(`${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
+                (call.idempotent === true
+                    ? 'a read after each did not show it yet, but WeChat may still apply it (it takes a while to show): ' +
+                        'look at the service in the CloudBase console, then run again (the same change twice is one)'
+                    : 'a read after each showed it had not happened, so nothing changed: run the job again'));
         }
         await pause(api, used, api.maxAttempts, 'The read shows it did not happen', call.failed);
     }
@@ -11747,11 +11764,11 @@ function showHowToReach(report, log, reach) {
     report.details.set('Reach it', reach.summary);
     log.notice(reach.log);
 }
-/** The outputs that come from WeChat's answer, from the call that answered. */
+/** The outputs that come from WeChat's answer, from the call that answered; all empty when its answer was lost. */
 function answered(report, outcome) {
-    report.outputs['errcode'] = String(outcome.errcode);
-    report.outputs['errmsg'] = outcome.errmsg;
-    report.outputs['rid'] = outcome.rid;
+    report.outputs['errcode'] = outcome === undefined ? '' : String(outcome.errcode);
+    report.outputs['errmsg'] = outcome?.errmsg ?? '';
+    report.outputs['rid'] = outcome?.rid ?? '';
 }
 /**
  * Sets every output, so later steps can read them whatever happened. A runner that cannot
@@ -11817,7 +11834,7 @@ function escapeHtml(text) {
 // 20 000 services or versions: far beyond any environment's quota, short of a server that pages forever.
 const MAX_PAGES = 1000;
 /** Whether `serviceName` is listed in `envId`: page until found, an empty page, or `total` items. */
-async function findService(api, envId, serviceName) {
+async function services_findService(api, envId, serviceName) {
     const { names, outcome } = await readServices(api, envId, (name) => name === serviceName);
     return { exists: names.includes(serviceName), outcome };
 }
@@ -11826,9 +11843,9 @@ async function findService(api, envId, serviceName) {
  * starts with the action's name (`who`) and carries the lookup's answer as its outputs.
  */
 async function requireService(api, envId, serviceName, who, remedy) {
-    const lookup = await findService(api, envId, serviceName);
+    const lookup = await services_findService(api, envId, serviceName);
     if (!lookup.exists) {
-        throw new CallFailed(`${who}: service "${serviceName}" does not exist in environment "${envId}": ${remedy}`, lookup.outcome);
+        throw new errors_CallFailed(`${who}: service "${serviceName}" does not exist in environment "${envId}": ${remedy}`, lookup.outcome);
     }
 }
 /**
@@ -11851,13 +11868,20 @@ async function readServices(api, envId, wanted = () => false) {
 }
 /** Every version of a service, as getcsversionlist lists them. */
 async function listVersions(api, envId, serviceName) {
+    return (await services_readVersions(api, envId, serviceName)).versions;
+}
+/**
+ * Every version of a service, and the answer of the last page: the outputs of a step that
+ * fails or ends on what this read showed (SPEC §2).
+ */
+async function services_readVersions(api, envId, serviceName) {
     const versions = [];
-    await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
+    const outcome = await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
         const page = answer.items ?? [];
         versions.push(...page);
         return { items: page.length, total: answer.total, done: false };
     });
-    return versions;
+    return { versions, outcome };
 }
 /** Reads pages from offset 0, advancing by the items each returned, until `read` is done, a page is empty, or `total` is reached. */
 async function pageThrough(api, call, body, read) {
@@ -11865,19 +11889,22 @@ async function pageThrough(api, call, body, read) {
     for (let pages = 1;; pages++) {
         const { answer, outcome, attempts } = await callWeChat(api, call, body(offset));
         if (outcome.errcode !== 0)
-            throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
+            throw new errors_CallFailed(describeFailure(call, outcome, attempts), outcome);
         const page = read(answer);
         offset += page.items;
-        const total = Number(page.total ?? Infinity);
-        if (page.done || page.items === 0 || offset >= total)
+        // A total that is not a number (absent, "", "n/a") says nothing: paging goes on until an empty page.
+        const total = page.total === undefined || String(page.total).trim() === '' ? Number.NaN : Number(page.total);
+        if (page.done || page.items === 0 || offset >= (Number.isFinite(total) ? total : Infinity))
             return outcome;
         if (pages >= MAX_PAGES) {
-            throw new CallFailed(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
+            throw new NotRetried(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
         }
     }
 }
 /** A version's share of the service's traffic now, as the list gives it (a number, or a number as text). */
-const shareOf = (version) => Number(version.flow_ratio ?? 0) || 0;
+const services_shareOf = (version) => Number(version.flow_ratio ?? 0) || 0;
+/** A version the list says has no traffic: a share of 0 given, not one missing or unreadable (deploy's keep_versions). */
+const hasNoTraffic = (version) => version.flow_ratio !== undefined && String(version.flow_ratio).trim() !== '' && Number(version.flow_ratio) === 0;
 /**
  * Newest first (SPEC §2 release): the later `created_time` (WeChat's `YYYY-MM-DD hh:mm:ss`
  * sorts as text), a tie broken by the greater name (WeChat numbers versions upward).
@@ -11965,7 +11992,7 @@ async function perform(action, story, exit = (code) => process.exit(code)) {
         ended = true;
         report.result = `cancelled (${signal})`;
         log.fail(`${action.short}: cancelled (${signal}) ` +
-            (report.pending !== '' ? `while ${report.pending}` : 'before any change was sent to WeChat: nothing is in flight'));
+            (report.pending !== '' ? `while ${report.pending}` : 'with nothing of this run in flight at WeChat'));
         await end();
         exit(CANCELS[signal]);
     };
@@ -11987,7 +12014,7 @@ async function perform(action, story, exit = (code) => process.exit(code)) {
     }
     catch (error) {
         if (!ended) {
-            if (error instanceof CallFailed && error.outcome !== undefined)
+            if (error instanceof errors_CallFailed && error.outcome !== undefined)
                 answered(report, error.outcome);
             report.result = log.clean(messageOf(error, action.name));
             log.fail(report.result);
@@ -12015,7 +12042,71 @@ function validInputs(definition, raw, given, log) {
     for (const problem of parsed.problems)
         log.error(problem);
     const count = parsed.problems.length;
-    throw new CallFailed(`${count} invalid input${count > 1 ? 's' : ''} (see the errors above); nothing was sent to WeChat`);
+    throw new errors_CallFailed(`${count} invalid input${count > 1 ? 's' : ''} (see the errors above); nothing was sent to WeChat`);
+}
+
+;// CONCATENATED MODULE: ./src/teardown.ts
+/**
+ * A checked delete of a whole service (SPEC §2 delete), for the delete and prune actions:
+ * its versions, no traffic first, the last with the service; or the service itself when it
+ * has none; then a lookup, which alone says it is gone. A version created meanwhile (a
+ * deploy still running) keeps the service alive: it is listed and deleted again, up to
+ * ROUNDS rounds.
+ */
+
+
+
+
+const ROUNDS = 3;
+/**
+ * Deletes service `serviceName` of `envId` and checks it is gone. `who` starts the failure
+ * line when it is still there after the last round (`delete: service …`).
+ */
+async function tearDown(api, envId, serviceName, who) {
+    const { log } = api;
+    const gone = async () => !(await findService(api, envId, serviceName)).exists;
+    const deleted = [];
+    let outcome;
+    for (let round = 1;; round++) {
+        // No traffic first, so that what still serves goes last, and with it the service.
+        const listing = await readVersions(api, envId, serviceName);
+        const versions = listing.versions.sort((a, b) => shareOf(a) - shareOf(b));
+        if (round > ROUNDS) {
+            // Decided on what this read showed: its answer becomes the outputs (SPEC §2).
+            throw new CallFailed(`${who}: service "${serviceName}" is still there after ${ROUNDS} rounds of deletes` +
+                (versions.length > 0 ? ` (versions left: ${versions.map((v) => v.version_name).join(', ')})` : ' (it lists no version)') +
+                `: something keeps deploying to it (a deploy or another workflow run): stop it, then run the ${who} again`, listing.outcome);
+        }
+        if (round > 1)
+            log.info(`Service "${serviceName}" is still listed: deleting what it has now (round ${round} of ${ROUNDS}).`);
+        if (versions.length === 0) {
+            log.info(`Service "${serviceName}" has no versions: deleting the service.`);
+            outcome = await deleteOnce(api, DELETE_SERVICE, deleteServiceBody(envId, serviceName), gone);
+        }
+        for (const [index, { version_name: version }] of versions.entries()) {
+            const withService = index === versions.length - 1;
+            log.info(`Deleting version "${version}" (${index + 1} of ${versions.length})${withService ? ', and with it the service' : ''}.`);
+            const done = async () => (await gone()) || (await versionGone(api, envId, serviceName, version)());
+            outcome = await deleteOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, version, withService), done);
+            deleted.push(version);
+        }
+        if (await gone())
+            return { outcome, versions: deleted };
+    }
+}
+/** After a lost answer to a version delete: is the version no longer listed? */
+const versionGone = (api, envId, serviceName, version) => async () => !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
+/** One delete, never repeated after it may have landed; its answer, or undefined when it was lost and a read showed it done. */
+async function deleteOnce(api, call, body, done) {
+    const written = await writeOnce(api, call, body, done);
+    if (written.answered === undefined) {
+        api.log.info(`The answer was lost (${written.lost}), but a read shows it was deleted.`);
+        return undefined;
+    }
+    const { outcome, attempts } = written.answered;
+    if (outcome.errcode !== 0)
+        throw new errors_CallFailed(describeFailure(call, outcome, attempts), outcome);
+    return outcome;
 }
 
 ;// CONCATENATED MODULE: ./src/token.ts
@@ -12052,8 +12143,8 @@ async function obtainComponentToken(api, credentials, nothingDone) {
         return token;
     }
     if (outcome.errcode === 0)
-        throw new CallFailed(`${call.failed}: WeChat answered without a component_access_token`);
-    throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
+        throw new errors_CallFailed(`${call.failed}: WeChat answered without a component_access_token`);
+    throw new errors_CallFailed(describeFailure(call, outcome, attempts), outcome);
 }
 /** For a dry run: the token request, when the action would make one. */
 function showTokenRequest(inputs, log) {
@@ -12100,7 +12191,8 @@ async function waitUntil(api, started, timeoutSeconds, what, poll) {
         catch (error) {
             if (error instanceof DeadlinePassed)
                 return false;
-            if (error instanceof CallFailed && error.outcome !== undefined)
+            // WeChat's refusal, or a failure no later read can change, ends the wait; anything else is tried again.
+            if (error instanceof NotRetried || (error instanceof errors_CallFailed && error.outcome !== undefined))
                 throw error;
             api.log.warning(`Could not read ${what} (${error.message}); reading again.`);
         }
@@ -12113,6 +12205,7 @@ async function waitUntil(api, started, timeoutSeconds, what, poll) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy.ts
+
 
 
 
@@ -12155,7 +12248,7 @@ async function run() {
         if (written.answered !== undefined) {
             const { answer, outcome, attempts } = written.answered;
             if (outcome.errcode !== 0)
-                throw new CallFailed(describeFailure(CREATE_VERSION, outcome, attempts), outcome);
+                throw new errors_CallFailed(describeFailure(CREATE_VERSION, outcome, attempts), outcome);
             answered(report, outcome);
             version.name ||= answer.version_name ?? '';
             report.outputs['run_id'] = answer.run_id ?? '';
@@ -12165,9 +12258,12 @@ async function run() {
         }
         report.outputs['version_name'] = version.name;
         log.info(`Created version ${version.name !== '' ? `"${version.name}"` : '(its name is not known yet)'}${report.outputs['rid'] ? ` (rid: ${report.outputs['rid']})` : ''}.`);
-        report.pending = `waiting: version ${version.shown()} was created and may still come up`;
         // The version and its last status seen are outputs however the wait ends, a cancellation too.
-        const track = () => settle(report, version, Math.round((clock() - started) / 1000));
+        const track = () => {
+            settle(report, version, Math.round((clock() - started) / 1000));
+            report.pending = `waiting: version ${version.shown()} was created and may still come up`;
+        };
+        track();
         try {
             if (own.wait) {
                 await waitUntil(api, started, own.wait_timeout_seconds, "the version's status", (bounded) => version.poll(bounded, started).finally(track));
@@ -12178,16 +12274,18 @@ async function run() {
         finally {
             track();
         }
+        // Decided on what the last read showed: its answer becomes the outputs (SPEC §2).
         const failure = hasFailed(version.last) ? VERSION_FAILURES[version.last] : undefined;
         if (failure !== undefined)
-            throw new CallFailed(`deploy: version "${version.name}" ${failure}`);
+            throw new errors_CallFailed(`deploy: version "${version.name}" ${failure}`, version.outcome);
         if (own.wait && version.gone) {
-            throw new CallFailed(`deploy: version "${version.name}" is no longer listed (last status: ${version.last}): it was deleted while it came up, ` +
-                'perhaps by a delete or prune run at the same time; deploy again');
+            throw new errors_CallFailed(`deploy: version "${version.name}" is no longer listed (last status: ${version.last}): it was deleted while it came up, ` +
+                'perhaps by a delete or prune run at the same time; deploy again', version.outcome);
         }
         if (own.wait && version.last !== VERSION_RUNNING) {
-            throw new CallFailed(`deploy: version ${version.shown()} is not running ${own.wait_timeout_seconds} s after it was created ` +
-                `(last status: ${version.last || 'not listed yet'}); it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds`);
+            const seen = version.last === '' ? 'not listed yet' : version.missed ? `${version.last}; it is no longer listed` : version.last;
+            throw new errors_CallFailed(`deploy: version ${version.shown()} is not running ${own.wait_timeout_seconds} s after it was created ` +
+                `(last status: ${seen}); it may still come up: look at it in the CloudBase console, or raise wait_timeout_seconds`, version.outcome);
         }
         report.pending = '';
         if (own.flow_ratio === 0) {
@@ -12262,8 +12360,15 @@ class Version {
             return `no longer listed (last status: ${this.last})`;
         return this.last || 'not listed yet';
     }
+    /** The answer of the last read of the list; undefined until one was read. */
+    outcome;
+    /** Listed once, and missing from the last read. */
+    get missed() {
+        return this.misses > 0;
+    }
     async find(api) {
-        const versions = await listVersions(api, this.inputs.envId, this.inputs.serviceName);
+        const { versions, outcome } = await services_readVersions(api, this.inputs.envId, this.inputs.serviceName);
+        this.outcome = outcome;
         if (this.name !== '')
             return versions.find((version) => version.version_name === this.name);
         const fresh = versions.filter((version) => !this.before.has(version.version_name));
@@ -12292,7 +12397,7 @@ async function pruneVersions(api, inputs, created, report) {
     }
     const candidates = versions
         .slice(own.keep_versions)
-        .filter((v) => v.version_name !== created && shareOf(v) === 0 && (v.status === VERSION_RUNNING || hasFailed(v.status ?? '')))
+        .filter((v) => v.version_name !== created && hasNoTraffic(v) && (v.status === VERSION_RUNNING || hasFailed(v.status ?? '')))
         .reverse();
     if (candidates.length === 0)
         return;
@@ -12302,21 +12407,18 @@ async function pruneVersions(api, inputs, created, report) {
     const left = [];
     for (const { version_name: name } of candidates) {
         try {
-            const gone = async () => !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === name);
-            const written = await writeOnce(api, DELETE_VERSION, deleteVersionBody(envId, serviceName, name, false), gone);
-            const outcome = written.answered?.outcome;
-            if (outcome !== undefined && outcome.errcode !== 0)
-                throw new CallFailed(describeFailure(DELETE_VERSION, outcome, written.attempts));
+            await deleteOnce(api, wechat_DELETE_VERSION, wechat_deleteVersionBody(envId, serviceName, name, false), versionGone(api, envId, serviceName, name));
             pruned.push(name);
             log.info(`Pruned version "${name}".`);
         }
         catch (error) {
             left.push(`${name} (${error.message})`);
         }
+        // What was pruned so far is an output, a cancellation too.
+        report.outputs['pruned'] = pruned.join(',');
+        report.details.set('Pruned', pruned.join(', ') || 'none');
     }
     report.pending = '';
-    report.outputs['pruned'] = pruned.join(',');
-    report.details.set('Pruned', pruned.join(', ') || 'none');
     if (left.length > 0)
         log.warning(`Could not prune ${left.length} old version${left.length > 1 ? 's' : ''}: ${left.join('; ')}. The deploy itself succeeded.`);
 }
@@ -12342,7 +12444,7 @@ function showDryRun(inputs, log) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(406);
+/* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(207);
 
 await (0,_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -317,6 +317,16 @@ class CallFailed extends Error {
     }
 }
 /**
+ * A failure that no later read can change (a page that is not WeChat's answer, from an
+ * api_base_url with a wrong path; a list that never ends): a wait ends on it at once.
+ */
+class NotRetried extends CallFailed {
+    constructor(message) {
+        super(message);
+        this.name = 'NotRetried';
+    }
+}
+/**
  * A write whose outcome is unknown: it was sent, then no WeChat answer came (a timeout, a
  * broken connection, an answer that is not WeChat's). Only a read of what is there can tell.
  */
@@ -8463,12 +8473,15 @@ const CREATE_VERSION = call('createcloudbaserunserverversion', '/componenttcb/cr
     run_id: optional(schemas_string()),
 });
 /** releasecloudbaserunversion (newer generation): all the traffic to one version; `result: "failed"` with errcode 0 is a failure (SPEC §1.4a). */
-const RELEASE_VERSION = call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
-    result: optional(schemas_string()),
-    release_order_id: count,
-});
+const RELEASE_VERSION = {
+    ...call('releasecloudbaserunversion', '/componenttcb/releasecloudbaserunversion', true, {
+        result: optional(schemas_string()),
+        release_order_id: count,
+    }),
+    idempotent: true,
+};
 /** setcspropotion (older generation): the split between versions; the shares add up to 100, a version left out gets none. */
-const SET_TRAFFIC = call('setcspropotion', '/componenttcb/setcspropotion', true, {});
+const SET_TRAFFIC = { ...call('setcspropotion', '/componenttcb/setcspropotion', true, {}), idempotent: true };
 const releaseVersionBody = (envId, serviceName, versionName) => ({
     env_id: envId,
     server_name: serviceName,
@@ -8785,9 +8798,10 @@ async function callWeChat(api, call, body, used = 0) {
         if (!read.ok) {
             if (call.writes)
                 throw new OutcomeUnknown(call.failed, read.problem, attempt);
-            // SPEC §3: a page with a 4xx status (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+            // SPEC §3: a 3xx or 4xx page (429 aside) will not change on a second try: most often api_base_url has a wrong path.
+            // A 5xx or 429 is a gateway's passing fault, and a 2xx that is not WeChat's answer most likely one cut short: both are tried again.
             if (http.status >= 300 && http.status < 500 && http.status !== 429) {
-                throw new CallFailed(`${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
+                throw new NotRetried(`${call.failed}: ${read.problem}: check api_base_url: it must be the API's base (e.g. ${DEFAULT_API_BASE_URL})` +
                     (http.status === 404 ? ', and a 404 usually means a wrong path in it' : ''));
             }
             if (more) {
@@ -8871,7 +8885,10 @@ async function writeOnce(api, call, body, readBack) {
             return { answered: undefined, attempts: used, lost: unknown.why };
         if (used >= api.maxAttempts) {
             throw new CallFailed(`${call.failed}: no answer on ${used} attempt${used > 1 ? 's' : ''} (the last: ${unknown.why}); ` +
-                'a read after each showed it had not happened, so nothing changed: run the job again');
+                (call.idempotent === true
+                    ? 'a read after each did not show it yet, but WeChat may still apply it (it takes a while to show): ' +
+                        'look at the service in the CloudBase console, then run again (the same change twice is one)'
+                    : 'a read after each showed it had not happened, so nothing changed: run the job again'));
         }
         await pause(api, used, api.maxAttempts, 'The read shows it did not happen', call.failed);
     }
@@ -11760,11 +11777,11 @@ function showHowToReach(report, log, reach) {
     report.details.set('Reach it', reach.summary);
     log.notice(reach.log);
 }
-/** The outputs that come from WeChat's answer, from the call that answered. */
+/** The outputs that come from WeChat's answer, from the call that answered; all empty when its answer was lost. */
 function answered(report, outcome) {
-    report.outputs['errcode'] = String(outcome.errcode);
-    report.outputs['errmsg'] = outcome.errmsg;
-    report.outputs['rid'] = outcome.rid;
+    report.outputs['errcode'] = outcome === undefined ? '' : String(outcome.errcode);
+    report.outputs['errmsg'] = outcome?.errmsg ?? '';
+    report.outputs['rid'] = outcome?.rid ?? '';
 }
 /**
  * Sets every output, so later steps can read them whatever happened. A runner that cannot
@@ -11864,13 +11881,20 @@ async function readServices(api, envId, wanted = () => false) {
 }
 /** Every version of a service, as getcsversionlist lists them. */
 async function listVersions(api, envId, serviceName) {
+    return (await readVersions(api, envId, serviceName)).versions;
+}
+/**
+ * Every version of a service, and the answer of the last page: the outputs of a step that
+ * fails or ends on what this read showed (SPEC §2).
+ */
+async function readVersions(api, envId, serviceName) {
     const versions = [];
-    await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
+    const outcome = await pageThrough(api, LIST_VERSIONS, (offset) => listVersionsBody(envId, serviceName, offset), (answer) => {
         const page = answer.items ?? [];
         versions.push(...page);
         return { items: page.length, total: answer.total, done: false };
     });
-    return versions;
+    return { versions, outcome };
 }
 /** Reads pages from offset 0, advancing by the items each returned, until `read` is done, a page is empty, or `total` is reached. */
 async function pageThrough(api, call, body, read) {
@@ -11881,16 +11905,19 @@ async function pageThrough(api, call, body, read) {
             throw new CallFailed(describeFailure(call, outcome, attempts), outcome);
         const page = read(answer);
         offset += page.items;
-        const total = Number(page.total ?? Infinity);
-        if (page.done || page.items === 0 || offset >= total)
+        // A total that is not a number (absent, "", "n/a") says nothing: paging goes on until an empty page.
+        const total = page.total === undefined || String(page.total).trim() === '' ? Number.NaN : Number(page.total);
+        if (page.done || page.items === 0 || offset >= (Number.isFinite(total) ? total : Infinity))
             return outcome;
         if (pages >= MAX_PAGES) {
-            throw new CallFailed(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
+            throw new NotRetried(`${call.failed}: still listing after ${pages} pages (${offset} items): the answers do not end, so the action stopped`);
         }
     }
 }
 /** A version's share of the service's traffic now, as the list gives it (a number, or a number as text). */
 const shareOf = (version) => Number(version.flow_ratio ?? 0) || 0;
+/** A version the list says has no traffic: a share of 0 given, not one missing or unreadable (deploy's keep_versions). */
+const hasNoTraffic = (version) => version.flow_ratio !== undefined && String(version.flow_ratio).trim() !== '' && Number(version.flow_ratio) === 0;
 /**
  * Newest first (SPEC §2 release): the later `created_time` (WeChat's `YYYY-MM-DD hh:mm:ss`
  * sorts as text), a tie broken by the greater name (WeChat numbers versions upward).
@@ -11978,7 +12005,7 @@ async function perform(action, story, exit = (code) => process.exit(code)) {
         ended = true;
         report.result = `cancelled (${signal})`;
         log.fail(`${action.short}: cancelled (${signal}) ` +
-            (report.pending !== '' ? `while ${report.pending}` : 'before any change was sent to WeChat: nothing is in flight'));
+            (report.pending !== '' ? `while ${report.pending}` : 'with nothing of this run in flight at WeChat'));
         await end();
         exit(CANCELS[signal]);
     };
@@ -12113,7 +12140,8 @@ async function waitUntil(api, started, timeoutSeconds, what, poll) {
         catch (error) {
             if (error instanceof DeadlinePassed)
                 return false;
-            if (error instanceof CallFailed && error.outcome !== undefined)
+            // WeChat's refusal, or a failure no later read can change, ends the wait; anything else is tried again.
+            if (error instanceof NotRetried || (error instanceof CallFailed && error.outcome !== undefined))
                 throw error;
             api.log.warning(`Could not read ${what} (${error.message}); reading again.`);
         }
@@ -12126,6 +12154,7 @@ async function waitUntil(api, started, timeoutSeconds, what, poll) {
 }
 
 ;// CONCATENATED MODULE: ./src/release.ts
+
 
 
 
@@ -12160,7 +12189,10 @@ async function run() {
         }
         const api = await connect(inputs, log, 'no traffic was changed');
         await requireService(api, envId, serviceName, RELEASE.short, 'run the create and deploy actions first');
-        const before = (await listVersions(api, envId, serviceName)).sort(newestFirst);
+        const listing = await readVersions(api, envId, serviceName);
+        // A step that ends on what this read showed carries its answer (SPEC §2); a traffic call's replaces it.
+        answered(report, listing.outcome);
+        const before = listing.versions.sort(newestFirst);
         const traffic = new Traffic(report, before);
         const target = chosen(before, own.version, serviceName);
         report.outputs['version_name'] = target.version_name;
@@ -12186,6 +12218,7 @@ async function run() {
             traffic.after(versions);
             return shareOf(versions.find((v) => v.version_name === name) ?? target) === own.flow_ratio;
         };
+        answered(report, undefined);
         const written = await writeOnce(api, change.call, change.body, () => shows(api));
         const clock = api.now ?? Date.now;
         const started = clock();
@@ -12202,7 +12235,7 @@ async function run() {
             log.info(`The answer was lost (${written.lost}), but the version list shows the change: this run made it.`);
         }
         report.outputs['changed'] = 'true';
-        report.pending = '';
+        report.pending = `waiting: WeChat accepted the change for version "${name}", which may still take effect`;
         if (own.wait) {
             let last = '';
             const done = await waitUntil(api, started, own.wait_timeout_seconds, 'the version list', async (bounded) => {
@@ -12227,6 +12260,7 @@ async function run() {
                 log.warning(`Could not read the versions' traffic (${error.message}); WeChat accepted the change.`);
             }
         }
+        report.pending = '';
         const previous = report.outputs['previous_version'];
         report.result = own.wait ? `released: ${own.flow_ratio} % of the traffic` : 'traffic change accepted (not waited for)';
         log.info(`Version "${name}" has ${own.flow_ratio} % of the traffic${own.wait ? '' : ' (once the list shows it)'}.` +
@@ -12297,7 +12331,7 @@ function canary(envId, serviceName, name, share, keeper) {
     };
 }
 function releaseRefused(name, outcome) {
-    return (`${RELEASE_VERSION.failed}: WeChat answered result "failed"${outcome.errmsg !== '' ? ` (${outcome.errmsg})` : ''}: ` +
+    return (`${RELEASE_VERSION.failed}: WeChat answered result "failed"${outcome.errmsg !== '' ? ` (${cut(withoutRid(outcome.errmsg), ERRMSG_CHARS)})` : ''}: ` +
         `version "${name}" was not released: check in the CloudBase console that it runs, then run again` +
         (outcome.rid !== '' ? ` rid: ${outcome.rid}` : ''));
 }
