@@ -245,6 +245,18 @@ describe('callWeChat', () => {
     }
   });
 
+  it('a total that is not a number says nothing: paging goes on until a page comes back empty', async () => {
+    const page = (name: string) => ({
+      kind: 'raw' as const,
+      status: 200,
+      path: LIST_SERVICES_PATH,
+      body: JSON.stringify({ errcode: 0, errmsg: 'ok', total: '', cslist: [{ server_name: name }] }),
+    });
+    fake.failNext(page('other'), page('svc'));
+    expect((await findService(apiOn(fake), 'env-1', 'svc')).exists).toBe(true);
+    expect(fake.requests.map((request) => (request.json as { offset: number }).offset)).toEqual([0, 1]);
+  });
+
   describe('a page that is not WeChat’s answer to a read (SPEC §3)', () => {
     const page = (status: number) => ({ kind: 'raw' as const, status, body: '<html>no such page</html>', path: LIST_SERVICES_PATH });
     it.each([

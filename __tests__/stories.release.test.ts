@@ -341,6 +341,19 @@ describe('release', () => {
       expect(fake.requestsTo(RELEASE_VERSION_PATH)).toHaveLength(2);
     });
 
+    it('a change that never arrived on any attempt: fails saying WeChat may still apply it (the list is slow to show it)', async () => {
+      fake.addService(ENV, SERVICE, DEPLOYED);
+      fake.failAlways({ kind: 'reset', path: RELEASE_VERSION_PATH });
+      const run = await runStory('release', base({ max_attempts: '2' }));
+      expect(run.exitCode).toBe(1);
+      expect(errors(run)).toEqual([
+        `releasecloudbaserunversion failed: no answer on 2 attempts (the last: ${lostWhy(RELEASE_VERSION_PATH)}); ` +
+          'a read after each did not show it yet, but WeChat may still apply it (it takes a while to show): ' +
+          'look at the service in the CloudBase console, then run again (the same change twice is one)',
+      ]);
+      expect(run.outputs['changed']).toBe('false');
+    });
+
     it('the list does not show the share by the deadline: fails saying WeChat accepted it; changed true', async () => {
       fake.addService(ENV, SERVICE, DEPLOYED);
       fake.trafficDelay = { reads: 100 };

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { LAST_READ_MS, type Api } from '../src/client.ts';
 import { TransportError, type HttpAnswer } from '../src/http.ts';
 import { listVersions } from '../src/services.ts';
+import { NotRetried } from '../src/errors.ts';
 import { waitUntil } from '../src/wait.ts';
 import { recordingLog } from './fixtures.ts';
 
@@ -142,6 +143,16 @@ describe('a deadline that holds', () => {
     await waitUntil(api, started, 5, 'the versions', (bounded) => listVersions(bounded, 'env', 'svc').then(() => false));
     expect(trace.attempts.map((a) => a.start - started)).toEqual([0, 5007]);
     expect(trace.attempts.at(-1)?.timeoutMs).toBe(LAST_READ_MS - 7);
+  });
+
+  it('a failure no later read can change (a 404 page, a list that never ends) ends the wait at once, with no poll after it', async () => {
+    const { api, trace, clock } = scriptedApi(['building'], { timeoutSeconds: 30, maxAttempts: 3 });
+    const started = clock();
+    const poll = async () => {
+      throw new NotRetried('getcsversionlist failed: HTTP 404 Not Found from …: check api_base_url');
+    };
+    await expect(waitUntil(api, started, 60, 'the versions', poll)).rejects.toThrow('HTTP 404 Not Found');
+    expect(trace.sleeps).toEqual([]);
   });
 
   it('a poll that ends done ends the wait at once', async () => {
