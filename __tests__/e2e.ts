@@ -1,7 +1,7 @@
 /** What every end-to-end test file shares: the fake and its reset, running an action, the checks every run must pass. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { startFakeWeChat, type FakeWeChat } from '../tools/fake-wechat.ts';
+import { startFakeWeChat, type FakeWeChat, type ReceivedRequest } from '../tools/fake-wechat.ts';
 import { leaks, parseCommands, runAction, type ActionName, type ActionRun, type RunOptions } from '../tools/run-action.ts';
 
 /**
@@ -38,6 +38,31 @@ export const calls = (requests: { path: string }[]) => requests.map((request) =>
 
 /** What a test may add to a run beyond its inputs and environment. */
 export type ExtraRunOptions = Omit<RunOptions, 'action' | 'inputs' | 'env'>;
+
+/** A request as a test writes it: the path and its exact JSON body. */
+export type Sent = [path: string, body: Record<string, unknown>];
+
+/**
+ * WeChat received exactly these requests, in this order: each a POST of exactly this JSON
+ * with Content-Type application/json, the token in the query and nowhere else (SPEC §1).
+ */
+export function expectSent(requests: ReceivedRequest[], expected: Sent[], token: string): void {
+  expect(requests.map((r) => r.path)).toEqual(expected.map(([path]) => path));
+  for (const [index, [, body]] of expected.entries()) {
+    const request = requests[index] as ReceivedRequest;
+    expect(request.method, `request ${index + 1}`).toBe('POST');
+    expect(request.query, `request ${index + 1}`).toStrictEqual({ access_token: token });
+    expect(request.json, `request ${index + 1}`).toStrictEqual(body);
+    expect(request.headers['content-type'], `request ${index + 1}`).toMatch(/^application\/json\b/);
+    expect(request.body, `request ${index + 1}`).not.toContain(token);
+    const { host: _, ...headers } = request.headers;
+    expect(JSON.stringify(headers), `request ${index + 1}`).not.toContain(token);
+  }
+}
+
+/** The rid ending the errmsg the fake answered to a request (after act-then: would have answered). */
+export const ridOf = (request: ReceivedRequest | undefined) => /rid: (\S+)$/.exec(String(request?.answer?.['errmsg']))?.[1] ?? '';
+export const RID = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/;
 
 export interface Suite {
   /** The fake WeChat API, started before the file's tests and reset before each. */

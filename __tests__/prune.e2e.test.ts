@@ -17,7 +17,7 @@ import {
   type ReceivedRequest,
 } from '../tools/fake-wechat.ts';
 import { runAction, type ActionRun } from '../tools/run-action.ts';
-import { e2eSuite, errors, expectCleanRun, infos, warnings } from './e2e.ts';
+import { e2eSuite, errors, expectCleanRun, expectSent as expectSentTo, infos, RID, ridOf, type Sent, warnings } from './e2e.ts';
 
 const TOKEN = `tok-${randomUUID()}`;
 const ENV = 'prod-2g59lad002c864a6';
@@ -35,7 +35,6 @@ const base = (more: Record<string, string> = {}) => ({
 
 // ── the requests, as SPEC §1.2–1.3 write them ─────────────────────────────────────────
 
-type Sent = [path: string, body: Record<string, unknown>];
 const listServices = (offset = 0): Sent => [LIST_SERVICES_PATH, { env: ENV, offset, limit: 20 }];
 const listVersions = (service: string): Sent => [LIST_VERSIONS_PATH, { env: ENV, service_name: service, offset: 0, limit: 20 }];
 const deleteService = (service: string): Sent => [DELETE_SERVICE_PATH, { env: ENV, service_name: service }];
@@ -44,24 +43,10 @@ const deleteVersion = (service: string, version: string, last = false): Sent => 
   { env_id: ENV, server_name: service, version_name: version, ...(last && { is_delete_server: true }) },
 ];
 
-/**
- * WeChat received exactly these requests, in this order: each a POST of exactly this JSON
- * with Content-Type application/json, the token in the query and nowhere else (SPEC §1).
- */
+/** WeChat received exactly these requests (e2e.ts). */
 function expectSent(expected: Sent[], { token = TOKEN, requests = suite.fake.requests } = {}): void {
-  expect(requests.map((r) => r.path)).toEqual(expected.map(([path]) => path));
-  for (const [index, [, body]] of expected.entries()) {
-    const request = requests[index] as ReceivedRequest;
-    expect(request.method, `request ${index + 1}`).toBe('POST');
-    expect(request.query, `request ${index + 1}`).toStrictEqual({ access_token: token });
-    expect(request.json, `request ${index + 1}`).toStrictEqual(body);
-    expect(request.headers['content-type'], `request ${index + 1}`).toMatch(/^application\/json\b/);
-    expect(request.body, `request ${index + 1}`).not.toContain(token);
-  }
+  expectSentTo(requests, expected, token);
 }
-
-const ridOf = (request: ReceivedRequest | undefined) => /rid: (\S+)$/.exec(String(request?.answer?.['errmsg']))?.[1] ?? '';
-const RID = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/;
 
 /** The whole outputs file (SPEC §2 prune: no service_name); errcode, errmsg and rid from `answer`, empty without one. */
 function outputs(own: { deleted?: string; kept?: string; failed?: string }, answer?: ReceivedRequest, envId = ENV) {

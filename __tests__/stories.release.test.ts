@@ -7,7 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { RELEASE_INPUTS } from '../src/inputs.ts';
 import { run } from '../src/release.ts';
-import { LIST_VERSIONS_PATH, RELEASE_VERSION_PATH, SET_TRAFFIC_PATH, type VersionSeed } from '../tools/fake-wechat.ts';
+import { LIST_SERVICES_PATH, LIST_VERSIONS_PATH, RELEASE_VERSION_PATH, SET_TRAFFIC_PATH, type VersionSeed } from '../tools/fake-wechat.ts';
 import { TOKEN } from './fixtures.ts';
 import {
   answerOf,
@@ -400,6 +400,77 @@ describe('release', () => {
       expect(warnings(run)[0]).toMatch(/^Could not read the versions' traffic \(getcsversionlist failed: HTTP 502 /);
       expect(run.outputs).toMatchObject({ changed: 'true', flow_ratio: '0' });
       expect(rows(run)).toContainEqual(['Result', 'traffic change accepted (not waited for)']);
+    });
+  });
+
+  describe('edges of what the list says', () => {
+    it('a version listed without a status is refused as of no status; a service without versions lists none', async () => {
+      fake.failNext(
+        { kind: 'delay', ms: 0, path: LIST_SERVICES_PATH },
+        {
+          kind: 'raw',
+          status: 200,
+          path: LIST_VERSIONS_PATH,
+          body: '{"errcode":0,"errmsg":"ok","total":1,"items":[{"version_name":"pr-42-001","flow_ratio":100}]}',
+        },
+      );
+      fake.addService(ENV, SERVICE);
+      const run = await runStory('release', base({ version: 'pr-42-001' }));
+      expect(errors(run)).toEqual([
+        'release: version "pr-42-001" is of no status, not normal: only a running version can get traffic; versions: pr-42-001 (no status, 100 %)',
+      ]);
+      const none = await runStory('release', base());
+      expect(errors(none)).toEqual([
+        `release: no version of service "${SERVICE}" fits version: latest (no version runs (normal)); versions: none`,
+      ]);
+      expect(none.outputs['previous_version']).toBe('');
+    });
+
+    it('two versions with the same share: the newer keeps the rest of a canary', async () => {
+      fake.addService(ENV, SERVICE, [
+        { version_name: 'pr-42-001', flow_ratio: 50 },
+        { version_name: 'pr-42-002', flow_ratio: 50 },
+        { version_name: 'pr-42-003', flow_ratio: 0 },
+      ]);
+      const run = await runStory('release', base({ flow_ratio: '10' }));
+      expect(run.exitCode).toBe(0);
+      expect(sent()[2]).toStrictEqual(SPLIT('pr-42-003', 10, 'pr-42-002'));
+      expect(run.outputs['previous_version']).toBe('pr-42-002');
+      expect(rows(run)).toContainEqual(['Share of pr-42-001', '50 % → 0 %']);
+    });
+
+    it('the released version no longer listed while waiting: its share is unknown, and the summary says it is not listed', async () => {
+      fake.addService(ENV, SERVICE, DEPLOYED);
+      fake.trafficDelay = { reads: 100 };
+      const gone = '{"errcode":0,"errmsg":"ok","total":1,"items":[{"version_name":"pr-42-001","status":"normal","flow_ratio":100}]}';
+      fake.after(RELEASE_VERSION_PATH, () => fake.failAlways({ kind: 'raw', status: 200, path: LIST_VERSIONS_PATH, body: gone }));
+      const run = await runStory('release', base({ wait_timeout_seconds: '5' }));
+      expect(run.exitCode).toBe(1);
+      expect(infos(run)).toContain('Version "pr-42-002": 0 % of the traffic (after 0 s)');
+      expect(rows(run)).toContainEqual(['Share of pr-42-002', '0 % → not listed']);
+      expect(errors(run)[0]).toMatch(
+        /^release: WeChat accepted the change, but version "pr-42-002" has 0 % of the traffic 5 s later, not 100 %/,
+      );
+    });
+
+    it('a full release with no version serving before: no previous version, and no rollback hint', async () => {
+      fake.addService(ENV, SERVICE, [{ version_name: 'pr-42-001', flow_ratio: 0 }]);
+      const run = await runStory('release', base());
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs['previous_version']).toBe('');
+      expect(infos(run).at(-1)).toBe('Version "pr-42-001" has 100 % of the traffic.');
+    });
+
+    it('wait: false says the list may not show it yet; a dry run is a dry run in the summary', async () => {
+      fake.addService(ENV, SERVICE, DEPLOYED);
+      const run = await runStory('release', base({ wait: 'false' }));
+      expect(infos(run).at(-1)).toBe(
+        'Version "pr-42-002" has 100 % of the traffic (once the list shows it). To roll back: release version "pr-42-001" (or version: previous) with flow_ratio 100.',
+      );
+      const dry = await runStory('release', base({ dry_run: 'true' }));
+      expect(rows(dry)).toContainEqual(['Result', 'dry run: validated, nothing sent']);
+      expect(infos(dry)).toContain('then, unless version latest has 100 % already:');
+      expect(infos(dry)).toContain('  "release_version": "<the latest version>"');
     });
   });
 

@@ -1841,6 +1841,44 @@ describe('every action', () => {
     });
   });
 
+  it('an input given under a near name (INPUT_SERVICE-NAME, as the runner passes `service-name:`) is named in the error; empty ones are not', async () => {
+    vi.stubEnv('INPUT_SERVICE-NAME', 'pr-42');
+    vi.stubEnv('INPUT_ENV-ID', '   ');
+    vi.stubEnv('SERVICE_NAMES', 'pr-42');
+    const run = await runStory('delete', { access_token: TOKEN, env_id: ENV, api_base_url: fake.url });
+    vi.unstubAllEnvs();
+    expect(run.exitCode).toBe(1);
+    expect(fake.requests).toEqual([]);
+    expect(errors(run)[0]).toBe('service_name: is required (the step gives "service-name": the input is named service_name)');
+    expect(errors(run)).toHaveLength(2);
+  });
+
+  it('a second signal while the first is handled: one line, one exit', async () => {
+    fake.addService(ENV, SERVICE);
+    fake.versionLifecycle = [{ status: 'building' }];
+    const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+    clock.onSleep = () => {
+      clock.onSleep = undefined;
+      process.emit('SIGINT');
+      process.emit('SIGTERM');
+    };
+    try {
+      const run = await runStory('deploy', {
+        access_token: TOKEN,
+        env_id: ENV,
+        service_name: SERVICE,
+        image_url: IMAGE,
+        api_base_url: fake.url,
+      });
+      expect(errors(run)).toEqual(['deploy: cancelled (SIGINT) while waiting: version "pr-42-001" was created and may still come up']);
+      expect(exit).toHaveBeenCalledTimes(1);
+      expect(exit).toHaveBeenCalledWith(130);
+      expect(process.listenerCount('SIGINT')).toBe(0);
+    } finally {
+      exit.mockRestore();
+    }
+  });
+
   it('one invalid input is counted in the singular', async () => {
     const run = await runStory('deploy', { access_token: TOKEN, env_id: ENV, service_name: SERVICE, api_base_url: fake.url });
     expect(run.exitCode).toBe(1);
