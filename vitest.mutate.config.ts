@@ -13,7 +13,20 @@ import { defineConfig } from 'vitest/config';
  * at its first failing test, and a mutant that runs when a module loads (a constant, a
  * schema) is judged by every file.
  */
-const ORDER = ['inputs', 'wechat', 'redact', 'log', 'stories', 'stories.release', 'stories.prune', 'wait', 'client', 'proxy', 'metadata', 'inputs.property'];
+const ORDER = [
+  'inputs',
+  'wechat',
+  'redact',
+  'log',
+  'stories',
+  'stories.release',
+  'stories.prune',
+  'wait',
+  'client',
+  'proxy',
+  'metadata',
+  'inputs.property',
+];
 const rank = (file: string) => {
   const at = ORDER.indexOf(/([^/\\]+)\.test\.ts$/.exec(file)?.[1] ?? '');
   return at < 0 ? ORDER.length : at;

@@ -8041,10 +8041,14 @@ function jsonErrorAt(text) {
                 expect(',');
             }
         }
-        if (c === '"')
-            return string();
-        if (c === '-' || /[0-9]/.test(c ?? ''))
-            return number();
+        if (c === '"') {
+            string();
+            return;
+        }
+        if (c === '-' || /[0-9]/.test(c ?? '')) {
+            number();
+            return;
+        }
         for (const word of ['true', 'false', 'null']) {
             if (text.startsWith(word, i)) {
                 i += word.length;
