@@ -70,6 +70,8 @@ const DEPTH = 4;
  * the work stays linear in what was hidden.
  */
 const FORMS_BUDGET = 1 << 18;
+/** The first level alone may take more: every encoding once of a secret of some 100 000 characters (a hostile JSON input). */
+const FIRST_LEVEL_BUDGET = 1 << 20;
 
 // The characters no encoding changes: a token made of them has one form (one hostile answer may name thousands).
 const UNENCODED = /^[\w.*-]*$/;
@@ -91,7 +93,8 @@ export function secretForms(secrets: readonly string[]): string[] {
         const encoded = encode(form);
         if (forms.has(encoded)) continue;
         size += encoded.length;
-        if (size > FORMS_BUDGET) return [...forms];
+        // One encoding deep is what a request body or a page echoes most: it gets a larger share.
+        if (size > (depth === 1 ? FIRST_LEVEL_BUDGET : FORMS_BUDGET)) return [...forms];
         forms.add(encoded);
         deeper.push(encoded);
       }
