@@ -3,9 +3,9 @@ import { CallFailed, messageOf } from './errors.ts';
 import { PRUNE_INPUTS, type PruneInputs } from './inputs.ts';
 import type { Log } from './log.ts';
 import { answered, type Report } from './outputs.ts';
-import { findService, listServices } from './services.ts';
+import { listServices } from './services.ts';
 import { perform, type Action } from './step.ts';
-import { tearDown } from './teardown.ts';
+import { serviceGone, tearDown } from './teardown.ts';
 import { connect, showTokenRequest } from './token.ts';
 import {
   DELETE_SERVICE,
@@ -139,7 +139,7 @@ async function deleted(api: Api, envId: string, service: string): Promise<Delete
 /** After a failed delete: whether a lookup shows the service gone; a lookup that fails shows nothing. */
 async function isGone(api: Api, envId: string, service: string): Promise<boolean> {
   try {
-    return !(await findService(api, envId, service)).exists;
+    return await serviceGone(api, envId, service)();
   } catch {
     return false;
   }

@@ -34,7 +34,7 @@ export interface TornDown {
  */
 export async function tearDown(api: Api, envId: string, serviceName: string, who: string): Promise<TornDown> {
   const { log } = api;
-  const gone: ReadBack = async () => !(await findService(api, envId, serviceName)).exists;
+  const gone = serviceGone(api, envId, serviceName);
   const deleted: string[] = [];
   let outcome: Outcome | undefined;
   for (let round = 1; ; round++) {
@@ -65,6 +65,12 @@ export async function tearDown(api: Api, envId: string, serviceName: string, who
     if (await gone()) return { outcome, versions: deleted };
   }
 }
+
+/** Is the service no longer listed? What alone says a delete of it succeeded. */
+export const serviceGone =
+  (api: Api, envId: string, serviceName: string): ReadBack =>
+  async () =>
+    !(await findService(api, envId, serviceName)).exists;
 
 /** After a lost answer to a version delete: is the version no longer listed? */
 export const versionGone =

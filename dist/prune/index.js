@@ -12084,7 +12084,7 @@ const ROUNDS = 3;
  */
 async function tearDown(api, envId, serviceName, who) {
     const { log } = api;
-    const gone = async () => !(await findService(api, envId, serviceName)).exists;
+    const gone = serviceGone(api, envId, serviceName);
     const deleted = [];
     let outcome;
     for (let round = 1;; round++) {
@@ -12114,6 +12114,8 @@ async function tearDown(api, envId, serviceName, who) {
             return { outcome, versions: deleted };
     }
 }
+/** Is the service no longer listed? What alone says a delete of it succeeded. */
+const serviceGone = (api, envId, serviceName) => async () => !(await findService(api, envId, serviceName)).exists;
 /** After a lost answer to a version delete: is the version no longer listed? */
 const versionGone = (api, envId, serviceName, version) => async () => !(await listVersions(api, envId, serviceName)).some((v) => v.version_name === version);
 /** One delete, never repeated after it may have landed; its answer, or undefined when it was lost and a read showed it done. */
@@ -12288,7 +12290,7 @@ async function deleted(api, envId, service) {
 /** After a failed delete: whether a lookup shows the service gone; a lookup that fails shows nothing. */
 async function isGone(api, envId, service) {
     try {
-        return !(await findService(api, envId, service)).exists;
+        return await serviceGone(api, envId, service)();
     }
     catch {
         return false;
